@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netstack.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""BGP between node speakers and top-of-rack switches: one session list, two ends.
+
+Every node peers with each switch of its own rack on the peering VLAN.  The
+session list is the single source: ``switch_side`` (for the switch renderers)
+and ``node_side`` (for MetalLB / Cilium BGP objects) are both views of it, and
+``check_consistency`` proves a pair of views describes the same sessions.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import host_path
+from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem
+from ansible_collections.netstack.baremetal.plugins.module_utils.schema import ASN_MAX
+
+PREFIX_LIST_NAME = "NETSTACK-LB-POOLS"
+ROUTE_MAP_IN = "NETSTACK-FROM-NODES"
+ROUTE_MAP_OUT = "NETSTACK-TO-NODES"
+# AS_TRANS and the documentation/reserved ASNs cannot be used on real sessions.
+RESERVED_ASNS = {23456, 65535, 4294967295}
+
+
+def switch_asn(site, switch):
+    if switch.get("asn"):
+        return switch["asn"]
+    scheme = site["fabric"]["asn"]["switches"]
+    rack = site["racks"][switch["rack"]]
+    if scheme["scheme"] == "per_rack":
+        return scheme["base"] + rack["index"]
+    if scheme["scheme"] == "per_switch":
+        return scheme["base"] + 4 * (rack["index"] - 1) + switch["index"]
+    return scheme["base"]
+
+
+def node_asn(site, node):
+    scheme = site["fabric"]["asn"]["nodes"]
+    if scheme["scheme"] == "per_rack":
+        return scheme["base"] + site["racks"][node["rack"]]["index"]
+    if scheme["scheme"] == "per_node":
+        return scheme["base"] + node["index"]
+    return scheme["base"]
+
+
+def _check_asn(asn, path, what, problems):
+    if not 1 <= asn <= ASN_MAX:
+        problems.append(Problem(path, "%s ASN %d is out of range 1-%d" % (what, asn, ASN_MAX)))
+        return False
+    if asn in RESERVED_ASNS:
+        problems.append(Problem(path, "%s ASN %d is reserved" % (what, asn)))
+        return False
+    return True
+
+
+def plan_bgp(site, addresses, problems):
+    """Return the BGP part of the plan: sessions, per-switch and per-node views, policy."""
+    fabric = site["fabric"]
+    bgp = fabric["bgp"]
+    lb = site["load_balancer"]
+    enabled = lb["mode"] == "bgp"
+    policy = {
+        "prefix_list": PREFIX_LIST_NAME,
+        "route_map_in": ROUTE_MAP_IN,
+        "route_map_out": ROUTE_MAP_OUT,
+        # Nodes may announce only single addresses out of the pools.
+        "accept_from_nodes": [{"prefix": cidr, "ge": 32, "le": 32}
+                              for pool in addresses["pools"] for cidr in pool["cidrs"]],
+        "send_to_nodes": bgp["send_to_nodes"],
+    }
+    result = {"enabled": enabled, "peering_vlan": bgp.get("peering_vlan"), "policy": policy,
+              "sessions": [], "switches": {}, "nodes": {}}
+    if not enabled:
+        return result
+    vlan = site["vlans"].get(bgp.get("peering_vlan"))
+    if vlan is None:
+        return result
+    if not (vlan["routed"] and vlan["node_addresses"]):
+        problems.append(Problem("netstack_fabric.bgp.peering_vlan", "VLAN '%s' must be routed and carry node "
+                                "addresses to peer on it" % vlan["name"]))
+        return result
+
+    switch_asns = {}
+    for host, switch in sorted(site["switches"].items()):
+        asn = switch_asn(site, switch)
+        if _check_asn(asn, host_path(host, "netstack_switch", "asn"), "switch", problems):
+            switch_asns[host] = asn
+    by_rack = {}
+    for host, switch in sorted(site["switches"].items(), key=lambda kv: kv[1]["index"]):
+        by_rack.setdefault(switch["rack"], []).append(host)
+
+    vlan_name = vlan["name"]
+    nodes_view = addresses["nodes"]
+    switches_view = addresses["switches"]
+    sessions = []
+    for host, node in sorted(site["nodes"].items(), key=lambda kv: kv[1]["index"]):
+        asn = node_asn(site, node)
+        if not _check_asn(asn, host_path(host, "netstack_node", "index"), "node", problems):
+            continue
+        peers = by_rack.get(node["rack"], [])
+        if not peers:
+            problems.append(Problem(host_path(host, "netstack_node", "rack"), "rack '%s' has no switch to peer "
+                                    "with in BGP mode" % node["rack"]))
+        node_address = nodes_view[host]["addresses"].get(vlan_name)
+        for switch in peers:
+            if switch not in switch_asns or node_address is None:
+                continue
+            if switch_asns[switch] == asn:
+                problems.append(Problem(host_path(host, "netstack_node", "rack"), "node ASN %d equals the ASN of "
+                                        "switch '%s': the node sessions must be eBGP" % (asn, switch),
+                                        "change netstack_fabric.asn so node and switch ASNs differ"))
+                continue
+            sessions.append({
+                "id": "%s~%s" % (switch, host),
+                "switch": switch, "node": host, "rack": node["rack"], "vlan": vlan_name,
+                "switch_address": switches_view[switch]["addresses"][vlan_name],
+                "node_address": node_address,
+                "switch_asn": switch_asns[switch], "node_asn": asn,
+                "password_ref": bgp["password_var"],
+                "keepalive": bgp["keepalive"], "hold_time": bgp["hold_time"], "bfd": bgp["bfd"],
+            })
+    result["sessions"] = sessions
+    result["switches"] = _switch_views(site, sessions, switch_asns, by_rack, vlan)
+    result["nodes"] = node_side(sessions)
+    return result
+
+
+def _switch_views(site, sessions, switch_asns, by_rack, vlan):
+    bgp = site["fabric"]["bgp"]
+    per_switch = switch_side(sessions)
+    views = {}
+    for host in sorted(switch_asns):
+        neighbors = per_switch.get(host, [])
+        rack_nodes = sorted({s["node_asn"] for s in sessions if s["switch"] == host})
+        view = {
+            "asn": switch_asns[host],
+            "router_id": site["switches"][host]["router_id"],
+            "platform": site["switches"][host]["platform"],
+            "rack": site["switches"][host]["rack"],
+            "max_paths": bgp["max_paths"] or max(1, len(neighbors)),
+            "neighbors": neighbors,
+            "listen_ranges": [],
+        }
+        if bgp["dynamic_neighbors"] and rack_nodes:
+            view["listen_ranges"] = [{"range": vlan["cidr"], "remote_asn": asn} for asn in rack_nodes]
+        views[host] = view
+    return views
+
+
+def switch_side(sessions):
+    """The sessions as each switch configures them: {switch: [neighbor, ...]}."""
+    view = {}
+    for s in sessions:
+        view.setdefault(s["switch"], []).append({
+            "session": s["id"], "peer": s["node"], "peer_address": s["node_address"], "remote_asn": s["node_asn"],
+            "local_address": s["switch_address"], "local_asn": s["switch_asn"], "password_ref": s["password_ref"],
+            "keepalive": s["keepalive"], "hold_time": s["hold_time"], "bfd": s["bfd"]})
+    return view
+
+
+def node_side(sessions):
+    """The sessions as each node speaker configures them: {node: [peer, ...]}."""
+    view = {}
+    for s in sessions:
+        view.setdefault(s["node"], []).append({
+            "session": s["id"], "peer": s["switch"], "peer_address": s["switch_address"], "remote_asn": s["switch_asn"],
+            "local_address": s["node_address"], "local_asn": s["node_asn"], "password_ref": s["password_ref"],
+            "keepalive": s["keepalive"], "hold_time": s["hold_time"], "bfd": s["bfd"]})
+    return view
+
+
+_MIRRORED = (("peer_address", "local_address"), ("local_address", "peer_address"),
+             ("remote_asn", "local_asn"), ("local_asn", "remote_asn"),
+             ("password_ref", "password_ref"), ("keepalive", "keepalive"), ("hold_time", "hold_time"),
+             ("bfd", "bfd"))
+
+
+def check_consistency(switch_view, node_view):
+    """Compare both ends of every session; return a list of Problems.
+
+    A session is consistent when each end's local values are the other end's
+    peer values (address, ASN) and shared values (password reference, timers,
+    BFD) are equal.  Sessions present on one end only are reported too.
+    """
+    problems = []
+    switch_ends = {n["session"]: (switch, n) for switch, ns in switch_view.items() for n in ns}
+    node_ends = {n["session"]: (node, n) for node, ns in node_view.items() for n in ns}
+    for session in sorted(set(switch_ends) | set(node_ends)):
+        if session not in node_ends:
+            problems.append(Problem("bgp.sessions.%s" % session, "configured on switch '%s' only"
+                                    % switch_ends[session][0]))
+            continue
+        if session not in switch_ends:
+            problems.append(Problem("bgp.sessions.%s" % session, "configured on node '%s' only"
+                                    % node_ends[session][0]))
+            continue
+        switch_end = switch_ends[session][1]
+        node_end = node_ends[session][1]
+        for switch_key, node_key in _MIRRORED:
+            if switch_end[switch_key] != node_end[node_key]:
+                problems.append(Problem("bgp.sessions.%s.%s" % (session, switch_key),
+                                        "the switch end says %r but the node end says %s=%r"
+                                        % (switch_end[switch_key], node_key, node_end[node_key])))
+    return problems
