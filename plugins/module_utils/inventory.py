@@ -176,7 +176,10 @@ def _check_references(site, problems):
             problems.append(Problem(path + ".name", "duplicate pool name '%s'" % pool["name"]))
         seen_pools.add(pool["name"])
         if pool.get("vlan"):
-            _vlan_ref(site, pool["vlan"], path + ".vlan", problems)
+            if _vlan_ref(site, pool["vlan"], path + ".vlan", problems) and lb["mode"] == "l2" \
+                    and not site["vlans"][pool["vlan"]]["node_addresses"]:
+                problems.append(Problem(path + ".vlan", "L2 mode answers ARP from the nodes, but VLAN '%s' has no "
+                                        "node addresses" % pool["vlan"], "set node_addresses: true on the VLAN"))
         elif lb["mode"] == "l2":
             problems.append(Problem(path + ".vlan", "is required in L2 mode (the VLAN where nodes answer ARP)"))
     _check_hosts(site, problems)
