@@ -27,13 +27,15 @@ def make_site(racks=3, nodes_per_rack=3, switches_per_rack=2, tenants=4, control
         "netstack_cluster": {
             "name": "synthetic",
             "api": {"vip": "10.1.0.5"},
+            "networks": {"cluster_cidr": "100.65.0.0/16" if node_count <= 256 else "100.72.0.0/14"},
             "features": {"gateway_api": {"enabled": True}},
         },
         "netstack_fabric": {
             "vlans": [
                 {"id": 10, "name": "nodes", "cidr": "10.1.0.0/%d" % prefix, "role": "node", "mtu": 9000},
                 {"id": 20, "name": "storage", "cidr": "10.2.0.0/%d" % prefix, "role": "storage"},
-                {"id": 30, "name": "external", "cidr": "10.3.0.0/24", "role": "external"},
+                {"id": 30, "name": "external", "cidr": "10.3.0.0/%d" % (24 if racks <= 16 else 23),
+                 "role": "external"},
             ],
             "racks": [{"name": "r%d" % r, "index": r} for r in range(1, racks + 1)],
             "bgp": {"password_var": "vault_bgp"},
@@ -68,7 +70,7 @@ def make_site(racks=3, nodes_per_rack=3, switches_per_rack=2, tenants=4, control
                 "role": "control-plane" if index <= control_planes else "worker",
                 "netstack_node": {"rack": "r%d" % r, "index": index, "uplinks": [
                     {"switch": "r%d-sw%d" % (r, s), "port": "Ethernet%d" % n, "nic": "eth%d" % (s - 1)}
-                    for s in range(1, switches_per_rack + 1)]}}
+                    for s in range(1, min(2, switches_per_rack) + 1)]}}   # an LACP bond spans one MLAG pair
     return inventory_vars, nodes, switches
 
 
@@ -90,7 +92,7 @@ def clone(site):
 
 def add_node(site, rack, index, role="worker"):
     inventory_vars, nodes, switches = site
-    sw = sorted(h for h, s in switches.items() if s["netstack_switch"]["rack"] == rack)
+    sw = sorted(h for h, s in switches.items() if s["netstack_switch"]["rack"] == rack)[:2]
     nodes["extra-%d" % index] = {"role": role, "netstack_node": {
         "rack": rack, "index": index,
         "uplinks": [{"switch": s, "port": "Ethernet9%d" % index, "nic": "eth%d" % i} for i, s in enumerate(sw)]}}

@@ -65,7 +65,7 @@ def test_adding_a_node_moves_nothing(site, rack_pick, data):
     racks = sorted(before["switches"][s]["rack"] for s in before["switches"])
     rack = racks[rack_pick % len(racks)]
     used = {n["index"] for n in before["nodes"].values()}
-    index = data.draw(st.integers(1, 60).filter(lambda i: i not in used))
+    index = data.draw(st.integers(1, 50).filter(lambda i: i not in used))
     grown = sitegen.clone(site)
     sitegen.add_node(grown, rack, index)
     after = plan_core.build_plan(*grown)
