@@ -19,6 +19,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import addressing, bgp, inventory, report
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import plan_fabric, render_fabric
+from ansible_collections.netstack.baremetal.plugins.module_utils.nodes import plan_nodes, render_nodes
+from ansible_collections.netstack.baremetal.plugins.module_utils.cluster_network import (
+    plan_cluster_network, render_cluster_network)
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
 
@@ -75,11 +79,17 @@ def _node_entries(site, addresses):
     return nodes
 
 
+# Keys that depend on where the playbook runs, not on the inventory: kept out of plan.yaml so the
+# bundle is the same on every machine.
+_LOCAL_KEYS = ("bundle_dir", "kubeconfig")
+
+
 def _render_plan_section(plan):
     blocks = report.core_sections(plan)
+    portable = dict((k, v) for k, v in plan.items() if k not in _LOCAL_KEYS)
     title = "Network plan: %s" % plan["cluster"]["name"]
     return {
-        "plan.yaml": dump_yaml(plan),
+        "plan.yaml": dump_yaml(portable),
         "report.md": report.to_markdown(blocks),
         "report.html": report.to_html(blocks, title),
     }
@@ -90,6 +100,9 @@ def _render_plan_section(plan):
 #   renderer(plan) -> {relative path: text}  the area's bundle files (under a folder named after it)
 # Areas run in this order and may read what earlier areas put in the plan.
 AREAS = [
+    ("fabric", plan_fabric, render_fabric),
+    ("nodes", plan_nodes, render_nodes),
+    ("cluster_network", plan_cluster_network, render_cluster_network),
 ]
 
 SECTIONS = {"plan": _render_plan_section}
