@@ -243,7 +243,8 @@ def _ingress_controller_spec(tenant, settings, strict):
 
 def _etcd_spec(namespace):
     client = {"matchLabels": {NS_LABELS_PREFIX + LOCATOR_PREFIX + "etcd": namespace, ALLOW_ETCD_LABEL: "true"}}
-    return {"endpointSelector": _pod_subject(namespace, SERVICE_LABEL, "etcd"), "ingress": [{"fromEndpoints": [client]}]}
+    return {"endpointSelector": _pod_subject(namespace, SERVICE_LABEL, "etcd"),
+            "ingress": [{"fromEndpoints": [client]}]}
 
 
 def _monitoring_spec(tenant, settings):

@@ -22,11 +22,16 @@ import re
 import yaml
 
 _PLAIN_CANDIDATE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@:+=-]*$")
+# Starts with a letter, no YAML indicator: plain unless it is one of YAML 1.1's words for bool/null.
+_PLAIN_FAST = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*$")
+_YAML_WORDS = frozenset(("y", "n", "yes", "no", "true", "false", "on", "off", "null"))
 _plain_cache = {}
 
 
 def _is_plain(text):
     """True when ``text`` can be written unquoted and reads back as the same string."""
+    if _PLAIN_FAST.match(text):
+        return text.lower() not in _YAML_WORDS
     cached = _plain_cache.get(text)
     if cached is None:
         cached = bool(_PLAIN_CANDIDATE.match(text)) and not text.endswith(":") and ": " not in text
