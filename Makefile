@@ -1,0 +1,119 @@
+# Build and test tooling for the netstack.baremetal collection.
+# The repository root IS the collection root (galaxy.yml). On a fresh checkout `make test`
+# creates the venv from the pinned requirement files and runs every test; `make site` runs the
+# site playbook against the example inventory.
+#
+#   make venv      .venv with requirements.txt + requirements-dev.txt (re-run only when they change)
+#   make test      unit, sanity, lint, molecule (in that order, stops at the first failure)
+#   make unit | sanity | lint | molecule | bench | build | site | clean | distclean
+#   make molecule SCENARIOS="smoke"    run only some scenarios
+#   make unit PYTEST_ARGS="-k addressing -x"
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV ?= .venv
+VENV_ABS := $(abspath $(VENV))
+BIN := $(VENV_ABS)/bin
+STAMP := $(VENV_ABS)/.requirements.stamp
+
+# The collection is importable as netstack.baremetal through this symlink tree
+# (ansible.cfg: collections_path = ./build/collections).
+COLLECTIONS_DIR := build/collections
+COLLECTION_LINK := $(COLLECTIONS_DIR)/ansible_collections/netstack/baremetal
+
+# Every molecule scenario: molecule/<name>/molecule.yml, except a `default` base scenario.
+SCENARIOS ?= $(sort $(filter-out default,$(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+BENCHES := $(sort $(wildcard tests/bench/bench_*.py))
+PYTEST_ARGS ?=
+
+# Tools run from the venv; molecule needs the venv's bin on PATH (it calls ansible-config etc.).
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR ?= 0
+export PY_COLORS ?= 0
+# Use molecule/ (not extensions/molecule/) without molecule's migration warning.
+export MOLECULE_GLOB := molecule/*/molecule.yml
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv collection-link test unit sanity sanity-list lint changelog-lint molecule bench build site clean distclean
+
+help:
+	@sed -n '/^$$/q;s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
+
+## venv #########################################################################################
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV_ABS)
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip check
+	@touch $@
+
+collection-link:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@if [ "$$(readlink -f $(COLLECTION_LINK) 2>/dev/null)" != "$$(readlink -f .)" ]; then \
+	    rm -rf $(COLLECTION_LINK); ln -s ../../../.. $(COLLECTION_LINK); \
+	    echo "linked $(COLLECTION_LINK) -> repo root"; fi
+
+## tests ########################################################################################
+# Sequential even under `make -j`; each step is timed; the first failure stops the run.
+TEST_STEPS := unit sanity lint molecule
+test: venv
+	@for step in $(TEST_STEPS); do \
+	    start=$$(date +%s); \
+	    $(MAKE) --no-print-directory $$step || { echo "make test: '$$step' FAILED after $$(( $$(date +%s) - start ))s"; exit 1; }; \
+	    echo "make test: '$$step' passed in $$(( $$(date +%s) - start ))s"; \
+	done
+
+# pytest exit code 5 means "no tests collected": not a failure while tests/unit is being filled.
+unit: venv collection-link
+	@rc=0; $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/unit || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "unit: no tests collected"; rc=0; fi; exit $$rc
+
+# Offline ansible-test sanity on a git-initialised copy of the working tree (tests/sanity/run.sh).
+sanity: venv
+	VENV=$(VENV_ABS) tests/sanity/run.sh
+
+sanity-list: venv
+	VENV=$(VENV_ABS) tests/sanity/run.sh --list-tests
+
+lint: venv collection-link changelog-lint
+	$(BIN)/yamllint --strict .
+	$(BIN)/ansible-lint --profile production
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+molecule: venv collection-link
+	@if [ -z "$(strip $(SCENARIOS))" ]; then echo "molecule: no scenarios under molecule/, skipping"; exit 0; fi; \
+	for s in $(SCENARIOS); do \
+	    echo "=== molecule test -s $$s"; \
+	    $(BIN)/molecule --base-config $(CURDIR)/.config/molecule/config.yml test -s $$s || exit $$?; \
+	done
+
+# Benchmarks: every tests/bench/bench_*.py, run from the repo root with the venv python.
+bench: venv collection-link
+	@if [ -z "$(strip $(BENCHES))" ]; then echo "bench: no tests/bench/bench_*.py, skipping"; exit 0; fi; \
+	for b in $(BENCHES); do \
+	    echo "=== $$b"; \
+	    PYTHONPATH=$(CURDIR)/$(COLLECTIONS_DIR)$${PYTHONPATH:+:$$PYTHONPATH} $(BIN)/python $$b || exit $$?; \
+	done
+
+## build / run ##################################################################################
+build: venv
+	@mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+site: venv collection-link
+	$(BIN)/ansible-playbook playbooks/site.yml -i inventories/example
+
+clean:
+	rm -rf build tests/output .pytest_cache .hypothesis
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV_ABS)
