@@ -6,7 +6,7 @@
 #   make venv      .venv with requirements.txt + requirements-dev.txt (re-run only when they change)
 #   make test      unit, sanity, lint, molecule (in that order, stops at the first failure)
 #   make unit | sanity | lint | molecule | bench | build | site | clean | distclean
-#   make molecule SCENARIOS="smoke"    run only some scenarios
+#   make molecule SCENARIOS="site_render"    run only some scenarios
 #   make unit PYTEST_ARGS="-k addressing -x"
 
 SHELL := /bin/bash
@@ -29,6 +29,8 @@ COLLECTION_LINK := $(COLLECTIONS_DIR)/ansible_collections/netstack/baremetal
 SCENARIOS ?= $(sort $(filter-out default,$(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 BENCHES := $(sort $(wildcard tests/bench/bench_*.py))
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per core (CI machines have 2).
+PYTEST_WORKERS ?= auto
 
 # Tools run from the venv; molecule needs the venv's bin on PATH (it calls ansible-config etc.).
 export PATH := $(BIN):$(PATH)
@@ -71,7 +73,7 @@ test: venv
 
 # pytest exit code 5 means "no tests collected": not a failure while tests/unit is being filled.
 unit: venv collection-link
-	@rc=0; $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests/unit || rc=$$?; \
+	@rc=0; $(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS) tests/unit || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "unit: no tests collected"; rc=0; fi; exit $$rc
 
 # Offline ansible-test sanity on a git-initialised copy of the working tree (tests/sanity/run.sh).

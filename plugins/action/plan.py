@@ -16,10 +16,12 @@ import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import inventory, plan as plan_core
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
+from ansible_collections.netstack.baremetal.plugins.module_utils.schema_check import plain_copy
 
 DIFF_MAX_BYTES = 64 * 1024
 
@@ -27,7 +29,8 @@ DIFF_MAX_BYTES = 64 * 1024
 class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("sections", "bundle_dir", "write_bundle", "profile"))
+    _VALID_ARGS = frozenset(("sections", "bundle_dir", "write_bundle", "profile", "tenant", "remove", "force",
+                             "cluster_state"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -39,16 +42,31 @@ class ActionModule(ActionBase):
 
         started = time.time()
         hostvars = task_vars["hostvars"]
+        # hostvars[host] templates on access; the play's own variables must be templated here.
+        site_vars = dict((key, self._templar.template(task_vars[key])) for key in task_vars
+                         if inventory.is_inventory_var(key))
         inventory_vars, nodes, switches = inventory.collect_inventory(
-            task_vars.get("groups", {}), lambda host: hostvars[host], site_vars=task_vars)
+            task_vars.get("groups", {}), lambda host: hostvars[host], site_vars=site_vars)
         timings["collect"] = time.time() - started
 
+        if args.get("tenant") is not None or args.get("remove"):
+            return self._day2(result, args, task_vars, (inventory_vars, nodes, switches), timings)
+
         started = time.time()
-        try:
-            the_plan = plan_core.build_plan(inventory_vars, nodes, switches)
-        except PlanError as exc:
-            result.update(failed=True, msg=str(exc), problems=[p.as_dict() for p in exc.problems])
-            return result
+        fingerprint = plan_core.inventory_fingerprint(inventory_vars, nodes, switches)
+        previous = task_vars.get("netstack_plan")
+        if isinstance(previous, dict) and previous.get("fingerprint") == fingerprint \
+                and previous.get("format") == plan_core.PLAN_FORMAT:
+            # An earlier play of this run (site.yml) planned the same inventory: reuse, do not recompute.
+            the_plan = plain_copy(previous)
+            result["plan_reused"] = True
+        else:
+            try:
+                the_plan = plan_core.build_plan(inventory_vars, nodes, switches)
+            except PlanError as exc:
+                result.update(failed=True, msg=str(exc), problems=[p.as_dict() for p in exc.problems])
+                return result
+            result["plan_reused"] = False
         timings["plan"] = time.time() - started
 
         bundle_dir = args.get("bundle_dir") or the_plan["bundle_dir"] or os.path.join(
@@ -75,6 +93,76 @@ class ActionModule(ActionBase):
         if args.get("profile"):
             result["timings"] = timings
         return result
+
+    def _day2(self, result, args, task_vars, collected, timings):
+        """``tenant``: validate everything, plan and write only that tenant; with ``remove``: its removal plan."""
+        name = args.get("tenant")
+        remove = boolean(args.get("remove", False), strict=False)
+        started = time.time()
+        try:
+            if remove:
+                the_plan = plan_core.build_tenant_removal(*collected, name=name,
+                                                          cluster_state=args.get("cluster_state") or {},
+                                                          force=boolean(args.get("force", False), strict=False))
+            else:
+                the_plan = plan_core.build_tenant_plan(*collected, name=name)
+        except PlanError as exc:
+            result.update(failed=True, msg=str(exc), problems=[p.as_dict() for p in exc.problems])
+            return result
+        except ValueError as exc:
+            raise AnsibleActionFail(to_text(exc))
+        timings["plan"] = time.time() - started
+        bundle_dir = args.get("bundle_dir") or the_plan["bundle_dir"] or os.path.join(
+            self._default_root(task_vars), "build", the_plan["cluster"]["name"])
+        bundle_dir = os.path.abspath(os.path.expanduser(bundle_dir))
+        the_plan["bundle_dir"] = bundle_dir
+        result.update(bundle_dir=bundle_dir, changed=False)
+        facts = {"netstack_plan": the_plan}
+        obsolete = []
+        if remove:
+            removal = the_plan["tenant_removal"]
+            result["removal"] = removal
+            if not removal["allowed"]:
+                result.update(failed=True, msg=removal["message"], blockers=removal["blockers"])
+                return result
+            artefacts = plan_core.render_removal(the_plan)
+            if not removal.get("in_inventory"):
+                # Gone from the inventory (the source of truth): its file leaves the bundle too.
+                obsolete.append("tenants/%s.yaml" % removal["namespace"])
+            facts["netstack_tenant_removal"] = removal
+        else:
+            artefacts = plan_core.render_tenant_bundle(the_plan)
+            facts["netstack_tenant"] = the_plan["tenant"]
+        if args.get("write_bundle", True):
+            started = time.time()
+            changed_files, diffs = self._write(bundle_dir, artefacts)
+            removed_files, removed_diffs = self._remove(bundle_dir, obsolete)
+            timings["bundle"] = time.time() - started
+            result["changed"] = bool(changed_files or removed_files)
+            result["files"] = sorted(artefacts)
+            result["changed_files"] = changed_files
+            result["removed_files"] = removed_files
+            if self._play_context.diff and (diffs or removed_diffs):
+                result["diff"] = diffs + removed_diffs
+        result["ansible_facts"] = facts
+        if args.get("profile"):
+            result["timings"] = timings
+        return result
+
+    def _remove(self, bundle_dir, relatives):
+        """Delete bundle files that no longer belong there; honour check mode; return (removed, diffs)."""
+        removed, diffs = [], []
+        for relative in relatives:
+            path = os.path.join(bundle_dir, relative)
+            if not os.path.exists(path):
+                continue
+            removed.append(relative)
+            if self._play_context.diff:
+                with open(path, "rb") as handle:
+                    diffs.append(_diff(relative, handle.read(), b""))
+            if not self._task.check_mode:
+                os.remove(path)
+        return removed, diffs
 
     def _default_root(self, task_vars):
         """The bundle defaults to build/ next to the playbooks/ directory (the repository root)."""

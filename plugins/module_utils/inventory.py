@@ -244,6 +244,25 @@ def _check_switch_ports(site, problems):
             owner.setdefault(key, host)
 
 
+# Variables with the netstack_ prefix that are not inventory: the plan fact the plan action sets.
+RUNTIME_VARS = frozenset(("netstack_plan", "netstack_tenant", "netstack_tenant_removal"))
+# Role and playbook variables are named <inventory variable>_<something> (netstack_tenants_batch,
+# netstack_node_batch): they are not part of the site and are not validated here (each role's
+# argument_specs does that). Any other netstack_* name is an inventory key and must be known.
+_VAR_OWNERS = tuple(sorted(schema_mod.INVENTORY_SCHEMA["properties"])) + ("netstack_node", "netstack_switch",
+                                                                          "netstack_plan")
+
+
+def _is_task_result(value):
+    """A registered task result (it always carries changed/failed) is never an inventory key."""
+    return isinstance(value, dict) and ("changed" in value or "failed" in value)
+
+
+def is_inventory_var(key):
+    """True for the netstack_* names the plan reads (known or misspelled inventory keys)."""
+    if not key.startswith("netstack_") or key in RUNTIME_VARS or key in ("netstack_node", "netstack_switch"):
+        return False
+    return not any(key.startswith(owner + "_") for owner in _VAR_OWNERS)
 CONTROL_PLANE_GROUP = "netstack_control_plane"
 WORKERS_GROUP = "netstack_workers"
 SWITCHES_GROUP = "netstack_switches"
@@ -281,6 +300,6 @@ def collect_inventory(groups, host_vars, site_vars=None):
         site_vars = host_vars(first[0]) if first else {}
     inventory_vars = {}
     for key in site_vars:
-        if key.startswith("netstack_") and key not in ("netstack_node", "netstack_switch"):
+        if is_inventory_var(key) and not _is_task_result(site_vars[key]):
             inventory_vars[key] = site_vars[key]
     return inventory_vars, nodes, switches

@@ -18,19 +18,37 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
+import json
+
 from ansible_collections.netstack.baremetal.plugins.module_utils import addressing, bgp, inventory, report
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import plan_fabric, render_fabric
 from ansible_collections.netstack.baremetal.plugins.module_utils.nodes import plan_nodes, render_nodes
 from ansible_collections.netstack.baremetal.plugins.module_utils.cluster_network import (
     plan_cluster_network, render_cluster_network)
-from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
+from ansible_collections.netstack.baremetal.plugins.module_utils.gateway import plan_gateway, render_gateway
+from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import plan_tenants, render_tenants
+from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import report_sections as tenants_report_sections
+from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_day2, tenant_removal
+from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as tenants_core
+from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError, Problem, did_you_mean
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
 
 PLAN_FORMAT = 1
 
 
-def build_plan(inventory_vars, nodes, switches):
-    """Validate the inventory and compute the plan; raise PlanError with every problem."""
+def inventory_fingerprint(inventory_vars, nodes, switches):
+    """A digest of everything the plan is computed from: equal digests give equal plans."""
+    text = json.dumps([inventory_vars, nodes, switches], sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_plan(inventory_vars, nodes, switches, areas=None):
+    """Validate the inventory and compute the plan; raise PlanError with every problem.
+
+    ``areas``: names of the AREAS to compute (default: all); the core (addresses, BGP) always is.
+    """
+    fingerprint = inventory_fingerprint(inventory_vars, nodes, switches)
     site, problems = inventory.build_site(inventory_vars, nodes, switches)
     if problems:
         raise PlanError(problems)
@@ -39,8 +57,10 @@ def build_plan(inventory_vars, nodes, switches):
     if problems:
         raise PlanError(problems)
     plan = _core_plan(site, addresses, sessions)
+    plan["fingerprint"] = fingerprint
     for name, planner, _renderer in AREAS:
-        plan[name] = planner(site, plan, problems)
+        if areas is None or name in areas:
+            plan[name] = planner(site, plan, problems)
     if problems:
         raise PlanError(problems)
     return plan
@@ -84,9 +104,25 @@ def _node_entries(site, addresses):
 _LOCAL_KEYS = ("bundle_dir", "kubeconfig")
 
 
+_CORE_NODE_KEYS = ("rack", "index", "role", "addresses", "uplinks", "bond_mode", "install_disk", "labels")
+
+
+def _core_view(plan):
+    """The plan as plan.yaml shows it: the core only. Each area's output has its own folder in the bundle,
+    so plan.yaml stays small and readable however many tenants there are."""
+    area_names = set(name for name, _planner, _renderer in AREAS)
+    view = dict((k, v) for k, v in plan.items() if k not in _LOCAL_KEYS and (k not in area_names or k == "nodes"))
+    view["nodes"] = dict((host, dict((k, node[k]) for k in _CORE_NODE_KEYS if k in node))
+                         for host, node in plan["nodes"].items())
+    return view
+
+
 def _render_plan_section(plan):
     blocks = report.core_sections(plan)
-    portable = dict((k, v) for k, v in plan.items() if k not in _LOCAL_KEYS)
+    if "tenants" in plan:
+        blocks.extend(tenants_report_sections(plan))
+        blocks.extend(report.tenant_diagram(plan["tenants"].get("tenants", [])))
+    portable = _core_view(plan)
     title = "Network plan: %s" % plan["cluster"]["name"]
     return {
         "plan.yaml": dump_yaml(portable),
@@ -103,6 +139,8 @@ AREAS = [
     ("fabric", plan_fabric, render_fabric),
     ("nodes", plan_nodes, render_nodes),
     ("cluster_network", plan_cluster_network, render_cluster_network),
+    ("tenants", plan_tenants, render_tenants),
+    ("gateway", plan_gateway, render_gateway),
 ]
 
 SECTIONS = {"plan": _render_plan_section}
@@ -117,3 +155,81 @@ def render_bundle(plan, sections):
             raise ValueError("unknown bundle section '%s' (known: %s)" % (name, ", ".join(sorted(SECTIONS))))
         artefacts.update(SECTIONS[name](plan))
     return artefacts
+
+
+# --- day 2: one tenant ------------------------------------------------------
+
+def _validated_core_plan(inventory_vars, nodes, switches):
+    """The whole inventory validated (schema, references, addresses, BGP, tenant tree); ``(site, core plan)``.
+
+    Other areas' own cross-field checks run with their plays; nothing here
+    grows with the number of tenants except ``validate_tenants``.
+    """
+    site, problems = inventory.build_site(inventory_vars, nodes, switches)
+    if problems:
+        raise PlanError(problems)
+    addresses = addressing.plan_addresses(site, problems)
+    sessions = bgp.plan_bgp(site, addresses, problems)
+    problems.extend(tenants_core.validate_tenants(site))
+    if problems:
+        raise PlanError(problems)
+    plan = _core_plan(site, addresses, sessions)
+    plan["fingerprint"] = None  # a partial plan: never reused as the whole plan by a later play
+    return site, plan
+
+
+def build_tenant_plan(inventory_vars, nodes, switches, name):
+    """Day 2: validate the whole inventory, then plan only tenant ``name`` (its ancestor chain, nothing else).
+
+    Returns the core plan with a ``tenants`` section holding that one tenant
+    (same shape as the full section, ``partial: true``) and ``tenant``: its
+    name, namespace, bundle file, objects and the ordered apply steps for a
+    cluster that does not have them yet (``batches`` groups them per phase;
+    the tenants role recomputes them against the live objects in apply mode).
+    Raises PlanError for a missing or unknown tenant, with a did-you-mean.
+    """
+    site, plan = _validated_core_plan(inventory_vars, nodes, switches)
+    tenants = site.get("tenants") or {}
+    if not name or name not in tenants:
+        hint = did_you_mean(name, tenants) or "known tenants: %s" % ", ".join(sorted(tenants)[:20])
+        message = "tenant '%s' is not in netstack_tenants" % name if name else "no tenant given (-e tenant=<name>)"
+        raise PlanError([Problem(tenants_core.TENANTS_PATH, message, hint)])
+    entry = tenants_core.plan_one_tenant(site, name)
+    settings = tenants_core.tenancy_settings(site)
+    plan["tenants"] = {
+        "isolation": settings["isolation"], "policies_enforced": settings["enforced"],
+        "label_domain": settings["label_domain"], "variant": settings["variant"],
+        "system_namespaces": settings["system_namespaces"], "shared_services": settings["shared_services"],
+        "api_port": settings["api_port"], "count": 1, "partial": True, "tenants": [entry],
+    }
+    steps = tenant_removal.order_policy_changes([], entry["objects"])
+    plan["tenant"] = {"name": name, "namespace": entry["namespace"], "file": entry["file"],
+                      "objects": entry["objects"], "steps": steps, "batches": tenant_removal.batches(steps)}
+    return plan
+
+
+def render_tenant_bundle(plan):
+    """``{relative path: text}`` of a ``build_tenant_plan`` plan: only the tenant's own file."""
+    path, text = tenants_core.render_tenant(plan["tenants"]["tenants"][0])
+    return {path: text}
+
+
+def build_tenant_removal(inventory_vars, nodes, switches, name, cluster_state, force=False):
+    """Day 2: validate the whole inventory, then decide the removal of tenant ``name`` from ``cluster_state``.
+
+    ``cluster_state``: recorded or live, raw ``k8s_info`` objects or the reduced
+    form (``tenant_day2.read_cluster_state``).  Returns the core plan with
+    ``tenant_removal`` (see ``tenant_day2.tenant_removal``); the caller refuses
+    when ``allowed`` is false.
+    """
+    site, plan = _validated_core_plan(inventory_vars, nodes, switches)
+    state = tenant_day2.read_cluster_state(cluster_state)
+    plan["tenant_removal"] = tenant_day2.tenant_removal(site, name, state, force=force)
+    return plan
+
+
+def render_removal(plan):
+    """The removal plan as a bundle file ``tenants/removal-<namespace>.yaml``."""
+    removal = plan["tenant_removal"]
+    keys = ("tenant", "namespace", "in_inventory", "allowed", "forced", "message", "blockers", "steps")
+    return {removal["file"]: dump_yaml(dict((k, removal[k]) for k in keys if k in removal))}

@@ -195,3 +195,19 @@ def _fabric_diagram(plan):
     for switch, node in links:
         lines.append("  %s --- %s" % (_mermaid_id(switch), _mermaid_id(node)))
     return [heading(2, "Fabric"), mermaid("\n".join(lines))]
+
+
+TENANT_DIAGRAM_MAX = 200   # beyond this a diagram is unreadable; the tenant table still lists everyone
+
+
+def tenant_diagram(entries):
+    """Mermaid tree of the tenants (name and namespace), root at the top."""
+    if not entries or len(entries) > TENANT_DIAGRAM_MAX:
+        return []
+    lines = ["flowchart TD"]
+    for entry in entries:
+        lines.append("  %s[\"%s<br/>%s\"]" % (_mermaid_id("t_" + entry["name"]), entry["name"], entry["namespace"]))
+    for entry in entries:
+        if entry.get("parent"):
+            lines.append("  %s --> %s" % (_mermaid_id("t_" + entry["parent"]), _mermaid_id("t_" + entry["name"])))
+    return [heading(3, "Tenant tree"), mermaid("\n".join(lines))]

@@ -13,6 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+# The tenant fragments belong to the tenants core (it owns their semantics).
+from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import (
+    TENANCY_SCHEMA, TENANTS_SCHEMA, TENANT_SUBNET_POOL_SCHEMA)
+
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 VARIANTS = ["kubeovn-cilium", "kubeovn-cilium-generic", "cilium", "cilium-generic", "cilium-kilo", "noop"]
 NODE_OS = ["talos", "kubeadm"]
@@ -67,6 +71,7 @@ NETWORKS_SCHEMA = _obj("Cluster-internal address ranges. They must not overlap e
                                                        "`cluster_cidr`.", minimum=16, maximum=28, default=24),
                            "kilo_transit_cidr": _str("Kilo's WireGuard transit range (`cilium-kilo` only).",
                                                      format="ipv4-cidr", default="100.66.0.0/16"),
+                           "tenant_subnet_pool": TENANT_SUBNET_POOL_SCHEMA,
                        }, default={})
 
 API_SCHEMA = _obj("The Kubernetes API endpoint.", {
@@ -76,18 +81,112 @@ API_SCHEMA = _obj("The Kubernetes API endpoint.", {
     "vlan": _str("Name of the VLAN the VIP lives on; default: the VLAN with role `node`.", pattern=NAME_PATTERN),
 }, required=["vip"])
 
+# Gateway API: owned by the gateway area (module_utils/gateway.py, admission_policies.py). The cluster-wide
+# defaults live here; the per-tenant overrides are gateway.GATEWAY_TENANT_OPTIONS (merged into the tenant schema).
+GATEWAY_TLS_MODES = ["http01", "dns01", "existing_secret"]
+GATEWAY_ACME_ISSUERS = ["letsencrypt-prod", "letsencrypt-stage"]
+GATEWAY_DNS01_PROVIDERS = ["cloudflare", "route53", "digitalocean", "rfc2136"]
+GATEWAY_PASSTHROUGH_SERVICES = ["api", "vm-exportproxy", "cdi-uploadproxy"]
+# The reference's trusted callers (cozystack-basics admission policies).
+GATEWAY_TRUSTED_GROUPS = ["system:masters", "system:serviceaccounts:cozy-system",
+                          "system:serviceaccounts:cozy-cert-manager", "system:serviceaccounts:cozy-fluxcd",
+                          "system:serviceaccounts:kube-system"]
+GATEWAY_HOSTNAME_PATTERN = r"^(\*\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"
+
+GATEWAY_DNS01_SCHEMA = _obj("DNS-01 solver of the ACME Issuer. Credentials are only referenced: the Secret lives in "
+                            "the tenant namespace (the Issuer is namespaced); with `secret_var`, apply mode creates "
+                            "it there from a (vaulted) variable.", {
+                                "provider": {"type": "string", "enum": GATEWAY_DNS01_PROVIDERS,
+                                             "description": "DNS provider cert-manager updates."},
+                                "secret_name": _str("Secret with the provider credential (Cloudflare API token, "
+                                                    "AWS secret access key, DigitalOcean token, TSIG secret).",
+                                                    pattern=NAME_PATTERN),
+                                "secret_key": _str("Key in that Secret; default `api-token` (cloudflare), "
+                                                   "`secret-access-key` (route53), `access-token` (digitalocean), "
+                                                   "`tsig-secret` (rfc2136).", minLength=1),
+                                "secret_var": {"type": ["string", "null"], "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                               "default": None,
+                                               "description": "Name of the (vaulted) variable holding the "
+                                                              "credential; apply mode then creates the Secret in "
+                                                              "every namespace whose Issuer uses it. The plan and "
+                                                              "the bundle only carry this name."},
+                                "region": _str("route53: AWS region (required for route53).", minLength=1),
+                                "access_key_id": _str("route53: access key id.", minLength=1),
+                                "hosted_zone_id": _str("route53: hosted zone id; default: found by cert-manager.",
+                                                       minLength=1),
+                                "role": _str("route53: IAM role to assume.", minLength=1),
+                                "nameserver": _str("rfc2136: `host:port` of the DNS server taking dynamic updates "
+                                                   "(required for rfc2136).", minLength=1),
+                                "tsig_key_name": _str("rfc2136: TSIG key name (required for rfc2136).", minLength=1),
+                                "tsig_algorithm": {"type": "string",
+                                                   "enum": ["HMACMD5", "HMACSHA1", "HMACSHA256", "HMACSHA512"],
+                                                   "description": "rfc2136: TSIG algorithm; default HMACSHA512."},
+                            }, required=["provider", "secret_name"])
+
+
+def gateway_tls_schema(description, defaults=True):
+    """How a tenant Gateway gets certificates: the cluster default (``defaults``) or a tenant's override (none)."""
+    def default(value):
+        return {"default": value} if defaults else {}
+    return _obj(description, {
+        "mode": dict({"type": "string", "enum": GATEWAY_TLS_MODES,
+                      "description": "`http01`: one HTTPS listener and certificate per hostname listed in "
+                                     "`gateway_hostnames` (ACME HTTP-01 through the Gateway); `dns01`: wildcard "
+                                     "listeners `*.<apex>` + `<apex>` (+ one per inheriting sub-tenant) with one "
+                                     "certificate from ACME DNS-01; `existing_secret`: the same wildcard listeners "
+                                     "with a certificate Secret you provide (`secret`)."}, **default("http01")),
+        "issuer": dict({"type": "string", "enum": GATEWAY_ACME_ISSUERS,
+                        "description": "Let's Encrypt production or staging ACME directory."},
+                       **default("letsencrypt-prod")),
+        "server": _str("Another ACME directory URL (e.g. an internal CA); wins over `issuer`.",
+                       pattern=r"^https://\S+$"),
+        "email": _str("ACME account e-mail (expiry notices).", pattern=r"^[^@\s]+@[^@\s]+$"),
+        "dns01": GATEWAY_DNS01_SCHEMA,
+        "secret": _str("`existing_secret`: name of the certificate Secret in the tenant namespace (it must cover "
+                       "the apex and `*.<apex>`).", pattern=NAME_PATTERN),
+    }, **default({}))
+
+
 GATEWAY_API_SCHEMA = _obj("Cilium Gateway API with per-tenant Gateways (two-step opt-in: this, then "
-                          "`gateway: true` on a tenant).", {
+                          "`gateway: true` on a tenant). See docs/gateway.md.", {
                               "enabled": _bool("Install the Gateway API CRDs and let tenants opt in.", False),
                               "http2": _bool("Advertise HTTP/2 with ALPN on HTTPS listeners (Cilium "
                                              "`gatewayAPI.enableAlpn`).", True),
                               "attached_namespaces": {
                                   "type": "array", "items": {"type": "string", "pattern": NAME_PATTERN},
+                                  "uniqueItems": True,
                                   "description": "Platform namespaces whose routes may attach to every tenant "
-                                                 "Gateway. Must never contain a tenant namespace.",
+                                                 "Gateway. Must never contain a tenant namespace (nor any "
+                                                 "`tenant-*` name).",
                                   "default": ["cozy-cert-manager", "cozy-dashboard", "cozy-keycloak", "cozy-system",
                                               "cozy-harbor", "cozy-bucket", "cozy-kubevirt", "cozy-kubevirt-cdi",
                                               "cozy-monitoring", "cozy-linstor-gui", "default"]},
+                              "gateway_class": _str("GatewayClass of the tenant Gateways (Cilium creates "
+                                                    "`cilium`).", pattern=NAME_PATTERN, default="cilium"),
+                              "default_pool": {"type": ["string", "null"], "pattern": NAME_PATTERN, "default": None,
+                                               "description": "Load-balancer pool of tenant Gateways that name none "
+                                                              "(`gateway_pool`); default: the first pool with "
+                                                              "`auto_assign`."},
+                              "tls": gateway_tls_schema("Certificates of tenant Gateways; a tenant's `gateway_tls` "
+                                                        "overrides these keys one by one."),
+                              "passthrough_services": {
+                                  "type": "array", "uniqueItems": True, "items": {"type": "string",
+                                                                                  "format": "dns-label"},
+                                  "default": list(GATEWAY_PASSTHROUGH_SERVICES),
+                                  "description": "TLS-passthrough listeners `tls-<service>` (hostname "
+                                                 "`<service>.<apex>`) of the root tenant's Gateway; other tenants "
+                                                 "list theirs in `gateway_passthrough`."},
+                              "admission_policies": _bool("Install the ValidatingAdmissionPolicies that keep each "
+                                                          "tenant's Gateway listeners, routes and Ingress hosts "
+                                                          "inside its apex and the namespace host labels "
+                                                          "immutable for untrusted callers.", True),
+                              "trusted_groups": {
+                                  "type": "array", "minItems": 1, "uniqueItems": True,
+                                  "items": {"type": "string", "minLength": 1},
+                                  "default": list(GATEWAY_TRUSTED_GROUPS),
+                                  "description": "Groups allowed to set or change tenant apexes and the namespace "
+                                                 "labels the Gateways rely on. The account that applies this "
+                                                 "collection must be in one of them."},
                           }, default={})
 
 FEATURES_SCHEMA = _obj("Optional parts of the stack.", {
@@ -98,6 +197,150 @@ FEATURES_SCHEMA = _obj("Optional parts of the stack.", {
                            "every node (reference section 1.9). Ignored (off) for `cilium-kilo`.", True),
     "gateway_api": GATEWAY_API_SCHEMA,
 }, default={})
+
+# Node preparation settings (Talos and kubeadm): owned by the nodes area (module_utils/nodes*.py).
+REGISTRY_MIRROR_SCHEMA = _obj("A container registry mirror.", {
+    "registry": _str("Registry the mirror serves (`docker.io`, `ghcr.io`, ...; `*` for every registry).",
+                     minLength=1),
+    "endpoints": {"type": "array", "minItems": 1, "description": "Mirror URLs, tried in order.",
+                  "items": {"type": "string", "pattern": r"^https?://"}},
+    "skip_fallback": _bool("Never fall back to the registry itself (air-gapped sites).", False),
+}, required=["registry", "endpoints"])
+
+KERNEL_MODULE_SCHEMA = _obj("A kernel module to load at boot.", {
+    "name": _str("Module name.", pattern=r"^[A-Za-z0-9_-]+$"),
+    "parameters": {"type": "array", "items": {"type": "string"}, "default": [],
+                   "description": "Module parameters (`key=value`)."},
+}, required=["name"])
+
+NODES_SCHEMA = _obj("Settings shared by every node: OS preparation for Talos and kubeadm.", {
+    "nameservers": {"type": "array", "items": {"type": "string", "format": "ipv4"}, "default": [],
+                    "description": "DNS servers of the nodes; empty keeps what the OS or DHCP provides."},
+    "registry_mirrors": {"type": "array", "items": REGISTRY_MIRROR_SCHEMA,
+                         "default": [{"registry": "docker.io", "endpoints": ["https://mirror.gcr.io"]}],
+                         "description": "Container registry mirrors (Talos `RegistryMirrorConfig`, containerd "
+                                        "`certs.d/<registry>/hosts.toml` on kubeadm). The default is the "
+                                        "reference's Docker Hub mirror; an air-gapped site lists its own."},
+    "kernel_modules": {"type": "array", "items": KERNEL_MODULE_SCHEMA, "default": [],
+                       "description": "Extra kernel modules on top of the ones the networking variant needs "
+                                      "(e.g. Cozystack's storage modules `drbd`, `zfs`)."},
+    "sysctls": {"type": "object", "additionalProperties": {"type": "string"}, "default": {},
+                "description": "Extra sysctls; they override the variant's defaults key by key."},
+    "talos": _obj("Talos nodes (`node_os: talos`).", {
+        "version": _str("Talos version; the typed network documents need v1.12 or newer.",
+                        pattern=r"^v1\.[0-9]+\.[0-9]+$", default="v1.13.6"),
+        "image": _str("Installer image; default `ghcr.io/cozystack/cozystack/talos:<version>` (Talos with the "
+                      "extensions Cozystack needs).", minLength=1),
+    }, default={}),
+    "kubeadm": _obj("kubeadm nodes (`node_os: kubeadm`, Debian or Ubuntu with systemd-networkd).", {
+        "package_source": _obj("Where kubelet, kubeadm and kubectl come from (an APT repository).", {
+            "url": _str("Repository URL; default the upstream `https://pkgs.k8s.io/core:/stable:/v<minor>/deb/`. "
+                        "Point it at a mirror for air-gapped sites.", minLength=1),
+            "suite": _str("Suite (`/` for a flat repository like pkgs.k8s.io).", minLength=1, default="/"),
+            "components": {"type": "array", "items": {"type": "string"}, "default": [],
+                           "description": "Components (empty for a flat repository)."},
+            "key_url": _str("URL of the repository's ASCII-armoured signing key; default `<url>Release.key`.",
+                            minLength=1),
+            "key": _str("The signing key itself (ASCII-armoured), instead of `key_url`.", minLength=1),
+            "trusted": _bool("Trust the repository without a signature (a local lab mirror only).", False),
+        }, default={}),
+        "packages": {"type": "array", "items": {"type": "string"}, "default": [],
+                     "description": "Extra OS packages to install on every node."},
+        "kube_vip_image": _str("kube-vip image of the API VIP static pod.", minLength=1,
+                               default="ghcr.io/kube-vip/kube-vip:v0.9.2"),
+        "sandbox_image": _str("containerd's pause image.", minLength=1, default="registry.k8s.io/pause:3.10"),
+    }, default={}),
+}, default={})
+
+# Cluster network components (chart pins and sources, speakers): owned by the cluster_network area
+# (module_utils/cluster_network*.py, charts.py). Defaults live in charts.py, the one place of pins.
+def _helm_component(description):
+    return _obj(description + " Every key overrides the pin in `plugins/module_utils/charts.py` "
+                "(table in docs/cluster_network.md).", {
+                    "repo": _str("Chart repository: an HTTP(S) Helm repository (e.g. a mirror) or an OCI registry "
+                                 "path `oci://registry/path` (the chart name is appended).",
+                                 pattern=r"^(https?|oci)://\S+$"),
+                    "chart": _str("Chart name in the repository.", pattern=NAME_PATTERN),
+                    "version": _str("Chart version.", minLength=1),
+                    "path": _str("Chart directory or packaged `.tgz` on the controller (air-gapped sites); wins "
+                                 "over `repo` and `version`.", minLength=1),
+                    "namespace": _str("Namespace of the release.", pattern=NAME_PATTERN),
+                    "release": _str("Helm release name.", pattern=NAME_PATTERN),
+                    "timeout": _int("Seconds to wait for the release to become ready.", minimum=30, maximum=7200),
+                    "values": {"type": "object", "default": {},
+                               "description": "Extra Helm values, deep-merged over the computed ones. Values that "
+                                              "break what the variant needs (chaining, API access, policy and "
+                                              "load-balancer engines) are refused at plan time."},
+                }, default={})
+
+
+def _manifest_component(description):
+    return _obj(description + " Every key overrides the pin in `plugins/module_utils/charts.py`.", {
+        "image": _str("Container image (a mirror's copy on air-gapped sites).", minLength=1),
+        "namespace": _str("Namespace.", pattern=NAME_PATTERN),
+        "timeout": _int("Seconds to wait for the DaemonSet to be ready.", minimum=30, maximum=7200),
+    }, default={})
+
+
+# Rollout switches of playbooks/nodes.yml (nodes area), plugged into INVENTORY_SCHEMA.
+NODES_PLAYBOOK_VARS = {
+    "netstack_node_prep_skip_kernel": _bool("Skip the node steps that need a running kernel, systemd or kubelet "
+                                            "(modprobe, applying sysctls, swapoff, services, kubeadm init/join) "
+                                            "so the preparation can run in a chroot or an image build; the files "
+                                            "and configuration are still written (docs/nodes.md).", False),
+    "netstack_node_batch": {"type": ["integer", "string"], "pattern": r"^[0-9]+%$", "minimum": 1, "default": "25%",
+                            "description": "Batch size (`serial`) of the worker and node-preparation plays of "
+                                           "`playbooks/nodes.yml`: a number of nodes or a percentage. Control-plane "
+                                           "nodes always go one at a time; any failure stops the rollout."},
+}
+
+# Run-time input of playbooks/remove_tenant.yml (tenants area), plugged into INVENTORY_SCHEMA.
+TENANTS_PLAYBOOK_VARS = {
+    "netstack_recorded_cluster_state": {
+        "type": ["string", "null"], "default": None,
+        "description": "Path of a recorded cluster state (YAML: raw `k8s_info` Namespace/Pod/PVC objects, or the "
+                       "reduced form `namespaces: {<name>: {labels, pods, pvcs}}`) that `playbooks/remove_tenant.yml` "
+                       "decides from instead of reading the cluster; for tests and render-mode reviews "
+                       "(docs/tenants.md). Usually given with `-e`."},
+}
+
+COMPONENTS_SCHEMA = _obj("Where each cluster-network component comes from: chart repositories, versions, images "
+                         "and namespaces. Empty means the pinned defaults.", {
+                             "cilium": _helm_component("The Cilium chart."),
+                             "kube_ovn": _helm_component("The Kube-OVN chart."),
+                             "metallb": _helm_component("The MetalLB chart."),
+                             "multus": _manifest_component("Multus (thick plugin), generated manifests."),
+                             "cozy_proxy": _manifest_component("cozy-proxy, generated manifests."),
+                             "kilo": _manifest_component("Kilo (variant `cilium-kilo`), generated manifests."),
+                             "gateway_api_crds": _obj("The Gateway API CRDs (experimental channel), applied as "
+                                                      "published.", {
+                                                          "version": _str("Gateway API release.",
+                                                                          pattern=r"^v[0-9]+\.[0-9]+\.[0-9]+$"),
+                                                          "url": _str("Download URL; `{version}` and `{channel}` are "
+                                                                      "filled in. Point it at a mirror for "
+                                                                      "air-gapped sites.",
+                                                                      pattern=r"^https?://"),
+                                                          "path": _str("The manifest file on the controller instead "
+                                                                       "of a download.", minLength=1),
+                                                          "checksum": _str("Checksum of the download, "
+                                                                           "`sha256:<hex>`.",
+                                                                           pattern=r"^sha(256|512):[0-9a-f]+$"),
+                                                          "timeout": _int("Seconds to wait for the CRDs.",
+                                                                          minimum=10, maximum=3600),
+                                                      }, default={}),
+                         }, default={})
+
+BGP_SPEAKERS_SCHEMA = _obj("How the node-side BGP objects (MetalLB BGPPeer, Cilium BGP cluster configs) select "
+                           "their nodes.", {
+                               "scope": {"type": "string", "enum": ["node", "rack"], "default": "node",
+                                         "description": "`node`: one object per session, pinned to its node by "
+                                                        "`kubernetes.io/hostname` (node names are the inventory "
+                                                        "host names); `rack`: one per rack and switch, selected by "
+                                                        "`rack_label` (fewer objects; needs node ASN scheme "
+                                                        "`per_rack` or `shared` and the label on every node)."},
+                               "rack_label": _str("Node label whose value is the rack name (scope `rack`).",
+                                                  minLength=1, default="topology.kubernetes.io/zone"),
+                           }, default={})
 
 CLUSTER_SCHEMA = _obj("The cluster: identity, node OS, networking variant, API endpoint and ranges.", {
     "name": _str("Cluster name; also names the bundle directory.", pattern=NAME_PATTERN),
@@ -110,6 +353,10 @@ CLUSTER_SCHEMA = _obj("The cluster: identity, node OS, networking variant, API e
     "api": API_SCHEMA,
     "networks": NETWORKS_SCHEMA,
     "features": FEATURES_SCHEMA,
+    "tenancy": TENANCY_SCHEMA,
+    "nodes": NODES_SCHEMA,
+    "components": COMPONENTS_SCHEMA,
+    "bgp_speakers": BGP_SPEAKERS_SCHEMA,
 }, required=["name", "api"])
 
 VLAN_SCHEMA = _obj("A VLAN of the fabric.", {
@@ -191,17 +438,6 @@ LOAD_BALANCER_SCHEMA = _obj("How LoadBalancer Services get and announce their ad
     "pools": {"type": "array", "minItems": 1, "items": POOL_SCHEMA, "description": "Address pools."},
 }, required=["pools"])
 
-# The tenant tree fragment is refined by the tenants core; the placeholder keeps the model usable alone.
-TENANTS_SCHEMA = {
-    "type": "object", "description": "The tenant tree: tenant name -> options. `root` is required.",
-    "additionalProperties": False, "required": ["root"],
-    "patternProperties": {r"^[a-z0-9]+$": {"type": "object", "description": "A tenant.",
-                                             "properties": {
-                                                 "parent": {"type": ["string", "null"], "description": "Parent."},
-                                                 "host": {"type": ["string", "null"], "format": "hostname",
-                                                          "description": "Host apex."}}}},
-}
-
 INVENTORY_SCHEMA = _obj("Group variables of a netstack inventory.", {
     "netstack_mode": {"type": "string", "enum": ["render", "apply"], "default": "render",
                       "description": "`render` writes what would be applied into the bundle and touches nothing; "
@@ -213,6 +449,8 @@ INVENTORY_SCHEMA = _obj("Group variables of a netstack inventory.", {
     "netstack_fabric": FABRIC_SCHEMA,
     "netstack_load_balancer": LOAD_BALANCER_SCHEMA,
     "netstack_tenants": TENANTS_SCHEMA,
+    **NODES_PLAYBOOK_VARS,
+    **TENANTS_PLAYBOOK_VARS,
 }, required=["netstack_cluster", "netstack_fabric", "netstack_load_balancer"])
 
 UPLINK_SCHEMA = _obj("One cable from the node to a switch port.", {

@@ -19,7 +19,10 @@ __metaclass__ = type
 import json
 import re
 
-import yaml
+try:
+    import yaml
+except ImportError:  # PyYAML ships with ansible-core; without it, quote every string the fast path does not accept
+    yaml = None
 
 _PLAIN_CANDIDATE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@:+=-]*$")
 # Starts with a letter, no YAML indicator: plain unless it is one of YAML 1.1's words for bool/null.
@@ -35,7 +38,9 @@ def _is_plain(text):
     cached = _plain_cache.get(text)
     if cached is None:
         cached = bool(_PLAIN_CANDIDATE.match(text)) and not text.endswith(":") and ": " not in text
-        if cached:
+        if cached and yaml is None:
+            cached = False
+        elif cached:
             try:
                 cached = yaml.safe_load(text) == text
             except yaml.YAMLError:

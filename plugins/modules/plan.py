@@ -43,6 +43,37 @@ options:
     description: Return the time spent collecting, planning and writing, in seconds, as RV(timings).
     type: bool
     default: false
+  tenant:
+    description:
+      - Day 2, one tenant (C(playbooks/add_tenant.yml)). The whole inventory is still validated, but only this
+        tenant of C(netstack_tenants) is planned (from its ancestor chain; no other tenant, no other area) and
+        only its file C(tenants/<namespace>.yaml) is written; O(sections) is ignored, so C(plan.yaml) and the
+        reachability matrix keep the last full run's content.
+      - The fact C(netstack_plan) then holds the core plan and a C(tenants) section with this tenant only
+        (C(partial=true)); C(netstack_tenant) holds its name, namespace, objects and ordered apply steps.
+      - Fails naming the problem (with a did-you-mean) when the tenant is empty or not in the inventory.
+      - With O(remove), the tenant to remove (C(playbooks/remove_tenant.yml)), as a tenant name or a namespace.
+    type: str
+  remove:
+    description:
+      - With O(tenant), decide the removal of that tenant from O(cluster_state) instead of planning it.
+        Refuses (fails, naming every blocker) while its namespace or a sub-tenant namespace holds pods or
+        PersistentVolumeClaims or sub-tenant namespaces exist, unless O(force); always refuses C(tenant-root)
+        and a tenant still in C(netstack_tenants) (the inventory is the source of truth, see docs/tenants.md).
+      - When allowed, writes C(tenants/removal-<namespace>.yaml) and deletes C(tenants/<namespace>.yaml) from
+        the bundle, and sets the fact C(netstack_tenant_removal) (the ordered deletions, children first).
+    type: bool
+    default: false
+  force:
+    description: With O(remove), remove despite pods, PVCs and sub-tenants (children first).
+    type: bool
+    default: false
+  cluster_state:
+    description:
+      - With O(remove), the cluster state the decision is made from. Either raw C(kubernetes.core.k8s_info)
+        resources (C(namespaces), C(pods), C(pvcs), each a list of API objects) or the reduced form
+        (C(namespaces) mapping each namespace to C(labels), C(pods), C(pvcs)).
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -51,7 +82,7 @@ attributes:
   action:
     support: full
 notes:
-  - Secrets never enter the plan or the bundle: BGP passwords are carried as the name of the variable
+  - Secrets never enter the plan or the bundle. BGP passwords are carried as the name of the variable
     that holds them.
 author:
   - netstack.baremetal contributors
@@ -63,6 +94,16 @@ EXAMPLES = r"""
     sections: [plan]
   run_once: true
   delegate_to: localhost
+
+- name: Plan and write one tenant only (day 2)
+  netstack.baremetal.plan:
+    tenant: dev
+
+- name: Decide the removal of a tenant from recorded cluster state
+  netstack.baremetal.plan:
+    tenant: carol
+    remove: true
+    cluster_state: "{{ lookup('ansible.builtin.file', 'state.yaml') | from_yaml }}"
 
 - name: Only validate (CI for inventories)
   netstack.baremetal.plan:
@@ -91,7 +132,24 @@ problems:
   returned: failure
   type: list
   elements: dict
-  sample: [{path: netstack_fabric.vlans[1].id, message: duplicate VLAN id 10, hint: ""}]
+  sample:
+    - path: netstack_fabric.vlans[1].id
+      message: duplicate VLAN id 10 (also netstack_fabric.vlans[0])
+      hint: ""
+removed_files:
+  description: Bundle files deleted by a tenant removal (or that would be, in check mode).
+  returned: when O(remove=true) and the bundle is written
+  type: list
+  elements: str
+removal:
+  description: The removal decision (also when refused), see C(netstack_tenant_removal).
+  returned: when O(remove=true)
+  type: dict
+blockers:
+  description: What blocks a refused removal, each with C(kind), C(namespace) and C(name).
+  returned: when a removal is refused
+  type: list
+  elements: dict
 timings:
   description: Seconds spent collecting the inventory, planning and writing the bundle.
   returned: when O(profile=true)
@@ -102,9 +160,19 @@ ansible_facts:
   type: complex
   contains:
     netstack_plan:
-      description: The whole plan, see docs/architecture.md.
+      description: The whole plan, see docs/architecture.md (with O(tenant), the core plan and that tenant).
       type: dict
       returned: success
+    netstack_tenant:
+      description: The tenant planned with O(tenant) - C(name), C(namespace), C(file), C(objects), C(steps), C(batches).
+      type: dict
+      returned: when O(tenant) is set and O(remove=false)
+    netstack_tenant_removal:
+      description: >-
+        The allowed removal - C(tenant), C(namespace), C(blockers), C(message), C(steps) and C(rounds) (per namespace,
+        children first, the Namespace delete then its cluster-wide leftovers).
+      type: dict
+      returned: when O(remove=true) and the removal is allowed
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -116,6 +184,10 @@ def main():
         bundle_dir=dict(type="path"),
         write_bundle=dict(type="bool", default=True),
         profile=dict(type="bool", default=False),
+        tenant=dict(type="str"),
+        remove=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
+        cluster_state=dict(type="dict"),
     ), supports_check_mode=True)
     module.fail_json(msg="netstack.baremetal.plan runs on the controller as an action plugin; "
                          "it cannot run as a module on a remote host.")

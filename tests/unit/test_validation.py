@@ -253,3 +253,17 @@ def test_problem_messages_are_readable():
     text = str(PlanError(problems))
     assert "1 problem(s) in the inventory" in text
     assert "netstack_cluster.variant: 'kubeovn-cillium' is not one of" in text
+
+
+def test_role_and_runtime_variables_are_not_inventory_keys():
+    from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import collect_inventory
+    site_vars = {"netstack_cluster": {}, "netstack_plan": {"format": 1}, "netstack_tenants_batch": 50,
+                 "netstack_node_batch": "25%", "netstack_fabirc": {}, "unrelated": 1,
+                 "netstack_nodes_plan": {"changed": False, "bundle_dir": "/tmp/x"}}
+    inventory_vars, _, _ = collect_inventory({}, lambda host: {}, site_vars=site_vars)
+    assert sorted(inventory_vars) == ["netstack_cluster", "netstack_fabirc"]
+
+
+def test_misspelled_inventory_variable_is_caught():
+    problems = problems_for(lambda s: s[0].update(netstack_fabirc={}))
+    assert any(p.path == "netstack_fabirc" and "did you mean 'netstack_fabric'?" in str(p) for p in problems)

@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netstack.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading back from switches: rendered configs, frr-reload output, BGP state.
+
+* ``cfg_text(output, rendered)`` joins the ``state: rendered`` output of every
+  resource module and the CLI blocks into one ``.cfg`` text;
+* ``frr_reload_changes(stdout)`` is what ``frr-reload.py --test`` would change;
+* ``bgp_rows(plan, host, summary)`` compares a switch's BGP summary (FRR, EOS,
+  NX-OS JSON) with the sessions the plan expects;
+* ``received_routes(summary_routes)`` and ``check_received(plan, routes, expect)``
+  check what the switch learned against the routing policy.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import ipaddress
+
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import cli_text
+from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
+
+COMMENT = {"junos": "#", "sonic": "#", "frr": "!"}
+
+
+def cfg_text(output, rendered):
+    """The bundle's ``fabric/<switch>.cfg``: rendered commands in apply order, CLI blocks around them."""
+    platform = output.get("platform", "")
+    mark = COMMENT.get(platform, "!")
+    lines = ["%s %s (%s): rendered offline by netstack.baremetal, in apply order" % (
+        mark, output.get("switch", ""), platform)]
+    if output.get("secrets"):
+        lines.append("%s BGP passwords are left out here; apply mode reads them from: %s"
+                     % (mark, ", ".join(output["secrets"])))
+    if output["cli"]["before"]:
+        lines.append("%s --- CLI (before the resource modules)" % mark)
+        lines += cli_text(output["cli"]["before"])
+    for name, module in output["modules"].items():
+        result = rendered.get(name)
+        if result is not None and "rendered" in result:
+            lines.append("%s --- %s" % (mark, name))
+            value = result["rendered"]
+            if isinstance(value, (list, tuple)):
+                lines += [str(v) for v in value]
+            elif value:
+                lines += str(value).splitlines()
+        elif result is not None and result.get("skipped"):
+            continue
+        else:
+            lines.append("%s --- %s (no rendered state: the %s payload)" % (mark, name, module["state"]))
+            lines += dump_yaml(module["config"]).rstrip("\n").splitlines()
+    if output["cli"]["after"]:
+        lines.append("%s --- CLI (after the resource modules)" % mark)
+        lines += cli_text(output["cli"]["after"])
+    for name, text in sorted(output.get("files", {}).items()):
+        lines.append("%s --- file %s" % (mark, name))
+        lines += text.rstrip("\n").splitlines()
+    return "\n".join(lines) + "\n"
+
+
+def frr_reload_changes(stdout):
+    """Lines ``frr-reload.py --test`` would delete (``- ``) and add (``+ ``), hostname lines left out."""
+    changes = []
+    section = None
+    for raw in (stdout or "").splitlines():
+        line = raw.rstrip()
+        if line == "Lines To Delete":
+            section = "- "
+            continue
+        if line == "Lines To Add":
+            section = "+ "
+            continue
+        if section is None or not line.strip() or set(line.strip()) == {"="}:
+            continue
+        if line.strip().startswith(("hostname ", "no hostname ")):
+            continue
+        changes.append(section + line)
+    # context lines alone ("router bgp 1" with nothing under it) are no change
+    meaningful = [c for c in changes if c[2:].startswith(" ") or not _is_context(c[2:])]
+    return changes if meaningful else []
+
+
+def _is_context(line):
+    return line.startswith(("router ", "interface ", "address-family ", "vrf "))
+
+
+def _rows_of(table, row):
+    """NX-OS JSON: TABLE_x/ROW_x is a dict for one item and a list for several."""
+    value = (table or {}).get(row, [])
+    return value if isinstance(value, list) else [value]
+
+
+def _peers(summary):
+    """{address: (state, prefixes received)} from an FRR, EOS or NX-OS BGP summary."""
+    peers = {}
+    if "ipv4Unicast" in summary:
+        summary = summary["ipv4Unicast"]
+    if "peers" in summary:                                   # FRR
+        for address, p in summary["peers"].items():
+            peers[address.lstrip("*")] = (p.get("state"), p.get("pfxRcd", p.get("prefixReceivedCount", 0)))
+    elif "vrfs" in summary:                                  # EOS
+        for address, p in summary["vrfs"].get("default", {}).get("peers", {}).items():
+            peers[address] = (p.get("peerState"), p.get("prefixReceived", 0))
+    elif "TABLE_vrf" in summary:                             # NX-OS
+        for vrf in _rows_of(summary["TABLE_vrf"], "ROW_vrf"):
+            for af in _rows_of(vrf.get("TABLE_af"), "ROW_af"):
+                for saf in _rows_of(af.get("TABLE_saf"), "ROW_saf"):
+                    for p in _rows_of(saf.get("TABLE_neighbor"), "ROW_neighbor"):
+                        peers[p["neighborid"]] = (p.get("state"), int(p.get("prefixreceived", 0)))
+    else:
+        raise ValueError("unknown BGP summary format (keys: %s)" % ", ".join(sorted(summary)))
+    return peers
+
+
+def bgp_rows(plan, host, summary):
+    """One row per session the plan expects on ``host``."""
+    view = plan["bgp"]["switches"].get(host)
+    if view is None:
+        return []
+    peers = _peers(summary)
+    rows = []
+    for n in view["neighbors"]:
+        state, received = peers.get(n["peer_address"], ("missing", 0))
+        rows.append({"switch": host, "peer": n["peer_address"], "node": n["peer"], "remote_asn": n["remote_asn"],
+                     "state": state, "established": state == "Established", "prefixes_received": received})
+    return rows
+
+
+def received_routes(routes_json):
+    """{prefix: [next hops]} of the installed BGP paths (best and multipath).
+
+    Reads FRR's ``show bgp ipv4 unicast json`` and EOS's ``show ip bgp | json``.
+    """
+    result = {}
+    if "vrfs" in routes_json:                                # EOS
+        entries = routes_json["vrfs"].get("default", {}).get("bgpRouteEntries", {})
+        for prefix, entry in entries.items():
+            hops = [p.get("nextHop") for p in entry.get("bgpRoutePaths", [])
+                    if p.get("routeType", {}).get("valid") and (p.get("routeType", {}).get("active")
+                                                                or p.get("routeType", {}).get("ecmp"))]
+            if any(hops):
+                result[prefix] = sorted(set(h for h in hops if h))
+        return result
+    for prefix, paths in (routes_json.get("routes") or {}).items():
+        hops = []
+        for path in paths:
+            if not (path.get("valid") and (path.get("bestpath") or path.get("multipath"))):
+                continue
+            for hop in path.get("nexthops", []):
+                if hop.get("ip") and hop["ip"] != "0.0.0.0":
+                    hops.append(hop["ip"])
+        if hops:
+            result[prefix] = sorted(set(hops))
+    return result
+
+
+def check_received(plan, routes, expect=None):
+    """Problems (strings) with what a switch learned from the nodes.
+
+    Every prefix learned from a node must be a /32 inside a load-balancer pool;
+    ``expect`` maps prefixes that must be present to their number of paths.
+    """
+    problems = []
+    pools = [ipaddress.ip_network(e["prefix"]) for e in plan["bgp"]["policy"]["accept_from_nodes"]]
+    node_addresses = {a for v in plan["vlans"] for a in v["nodes"].values()}
+    for prefix, hops in sorted(routes.items()):
+        if not any(h in node_addresses for h in hops):
+            continue
+        net = ipaddress.ip_network(prefix)
+        if net.prefixlen != 32 or not any(net.subnet_of(p) for p in pools):
+            problems.append("%s learned from %s is outside the load-balancer pools" % (prefix, ", ".join(hops)))
+    for prefix, count in sorted((expect or {}).items()):
+        got = len(routes.get(prefix, []))
+        if got != int(count):
+            problems.append("%s has %d path(s), expected %s" % (prefix, got, count))
+    return problems
+
+
+def bgp_report(plan, host, summary, routes=None, expect=None):
+    """Rows, a printable table and the problems of one switch."""
+    rows = bgp_rows(plan, host, summary)
+    problems = ["%s: session with %s (%s) is %s" % (host, r["node"], r["peer"], r["state"])
+                for r in rows if not r["established"]]
+    if routes is not None:
+        problems += ["%s: %s" % (host, p) for p in check_received(plan, received_routes(routes), expect)]
+    table = ["%-12s %-12s %-16s %-11s %-12s %s" % (r["switch"], r["node"], r["peer"], r["remote_asn"], r["state"],
+                                                   r["prefixes_received"]) for r in rows]
+    return {"rows": rows, "table": table, "problems": problems}

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netstack.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Enterprise SONiC: structured config -> dellemc.enterprise_sonic module arguments.
+
+SONiC's modules talk RESTCONF and have no ``rendered`` state, so the bundle
+keeps these arguments as the switch's payload.  The node VLAN is the access
+(untagged) VLAN of a port, the other VLANs are trunk (tagged) members.  The
+shared gateway is an anycast address (the switch needs ``ip anycast-mac-address``,
+set once by the operator); listen ranges are not exposed by the modules, so
+SONiC always gets one neighbor per node.  MCLAG domains are the operator's.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import (
+    bgp_neighbors, empty_output, password)
+
+PLATFORM = "sonic"
+LISTEN_RANGES = False
+NETWORK_OS = "dellemc.enterprise_sonic.sonic"
+
+
+def lag_name(lag_id):
+    return "PortChannel%d" % lag_id
+
+
+def svi_name(vlan_id):
+    return "Vlan%d" % vlan_id
+
+
+def _l2(name, l2):
+    entry = {"name": name}
+    if l2["native_vlan"] is not None:
+        entry["access"] = {"vlan": l2["native_vlan"]}
+    tagged = [v for v in l2["vlans"] if v != l2["native_vlan"]]
+    if tagged:
+        entry["trunk"] = {"allowed_vlans": [{"vlan": str(v)} for v in tagged]}
+    return entry
+
+
+def render(config, secrets=None, omit_passwords=False):
+    out = empty_output()
+    modules = out["modules"]
+    modules["sonic_vlans"] = {"state": "merged", "config": [{"vlan_id": v["id"], "description": v["name"]}
+                                                            for v in config["vlans"]]}
+    modules["sonic_interfaces"] = {"state": "merged", "config": [
+        {"name": p["name"], "description": p["description"], "mtu": p["mtu"], "enabled": True}
+        for p in config["ports"]]}
+    modules["sonic_lag_interfaces"] = {"state": "merged", "config": [
+        {"name": lag_name(lag["id"]), "mode": "lacp" if lag["mode"] == "active" else "static",
+         "fallback": lag["fallback"], "members": {"interfaces": [{"member": m} for m in lag["members"]]}}
+        for lag in config["lags"]]}
+    l2 = [_l2(p["name"], p["l2"]) for p in config["ports"] if p["l2"]]
+    l2 += [_l2(lag_name(lag["id"]), lag["l2"]) for lag in config["lags"] if lag["l2"]]
+    modules["sonic_l2_interfaces"] = {"state": "merged", "config": l2}
+    l3 = []
+    for s in config["svis"]:
+        ipv4 = {"addresses": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
+        if s["gateway"]:
+            ipv4["anycast_addresses"] = ["%s/%d" % (s["gateway"], s["prefix_length"])]
+        l3.append({"name": svi_name(s["vlan"]), "ipv4": ipv4})
+    modules["sonic_l3_interfaces"] = {"state": "merged", "config": l3}
+    bgp = config["bgp"]
+    if not bgp:
+        return out
+    modules["sonic_prefix_lists"] = {"state": "replaced", "config": [
+        {"name": pl["name"], "afi": "ipv4", "prefixes": [
+            dict({"sequence": e["sequence"], "action": e["action"], "prefix": e["prefix"]},
+                 **{k: e[k] for k in ("ge", "le") if e[k] is not None})
+            for e in pl["entries"]]}
+        for pl in config["prefix_lists"]]}
+    route_maps = []
+    for rm in config["route_maps"]:
+        for e in rm["entries"]:
+            entry = {"map_name": rm["name"], "action": e["action"], "sequence_num": e["sequence"]}
+            if e["match_prefix_list"]:
+                entry["match"] = {"ip": {"address": e["match_prefix_list"]}}
+            route_maps.append(entry)
+    modules["sonic_route_maps"] = {"state": "replaced", "config": route_maps}
+    asn = str(bgp["asn"])
+    modules["sonic_bgp"] = {"state": "merged", "config": [{
+        "bgp_as": asn, "router_id": bgp["router_id"], "log_neighbor_changes": bgp["log_neighbor_changes"],
+        "bestpath": {"as_path": {"multipath_relax": bgp["multipath_relax"]}}}]}
+    modules["sonic_bgp_af"] = {"state": "merged", "config": [{
+        "bgp_as": asn, "address_family": {"afis": [
+            {"afi": "ipv4", "safi": "unicast", "max_path": {"ebgp": bgp["max_paths"]}}]}}]}
+    neighbors = []
+    neighbor_afs = []
+    for n in bgp_neighbors(config, explicit_only=True):
+        entry = {"neighbor": n["address"], "remote_as": {"peer_as": str(n["remote_asn"])},
+                 "nbr_description": n["description"]}
+        if n["keepalive"]:
+            entry["timers"] = {"keepalive": n["keepalive"], "holdtime": n["hold_time"]}
+        if n["bfd"]:
+            entry["bfd"] = {"enabled": True}
+        if n["password_ref"] and not omit_passwords:
+            entry["auth_pwd"] = {"pwd": password(n["password_ref"], secrets), "encrypted": False}
+        neighbors.append(entry)
+        af = {"afi": "ipv4", "safi": "unicast", "activate": True,
+              "route_map": [{"name": n["route_map_in"], "direction": "in"},
+                            {"name": n["route_map_out"], "direction": "out"}]}
+        if n["default_originate"]:
+            af["ip_afi"] = {"send_default_route": True}
+        neighbor_afs.append({"neighbor": n["address"], "address_family": [af]})
+    modules["sonic_bgp_neighbors"] = {"state": "merged", "config": [{"bgp_as": asn, "neighbors": neighbors}]}
+    modules["sonic_bgp_neighbors_af"] = {"state": "merged", "config": [{"bgp_as": asn, "neighbors": neighbor_afs}]}
+    return out

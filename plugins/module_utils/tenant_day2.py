@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netstack.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Day-2 glue between the tenant core and the cluster: what the playbooks need.
+
+* ``apply_batches(existing, wanted, label_domain)``: live objects (as
+  ``kubernetes.core.k8s_info`` returns them) and the planned objects ->
+  one batch per phase of ``tenant_removal.order_policy_changes``, so the
+  tenants role applies each phase in one server-side apply and never drops
+  allowed traffic.  Live objects are first reduced to the fields this area
+  manages (server-filled metadata, other areas' namespace labels and
+  controller-filled Subnet fields would otherwise look like changes).
+* ``read_cluster_state(data)``: a recorded state file or ``k8s_info`` results
+  in either the raw form (``tests/unit/fixtures/tenants_k8s_info.yaml``) or the
+  reduced one (``tenants_cluster_state.yaml``) -> ``removal_plan``'s state.
+* ``tenant_removal(site, name, state, force)``: which namespace, whether it
+  may go (the inventory is the source of truth: a tenant still in
+  ``netstack_tenants`` is never removed), and the removal rounds.
+
+No Ansible imports: the plan action and the ``tenant_apply_batches`` filter
+call these functions.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_policies as tp
+from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_removal as rm
+from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as core
+from ansible_collections.netstack.baremetal.plugins.module_utils.problems import did_you_mean
+
+MANAGED_KINDS = ("Namespace", "Subnet", tp.CNP_KIND, tp.CCNP_KIND)
+# Namespace labels other than these belong to someone else (Kubernetes, the gateway area, Cozystack's apps)
+# and are never part of the comparison, so the tenants field manager never claims or drops them.
+OWNED_LABEL_PREFIXES = (tp.LOCATOR_PREFIX,)
+OWNED_LABELS = (core.NO_DELETE_LABEL,)
+
+
+# --- live objects -> the fields this area manages ---------------------------
+
+def owned_namespace_label(key, label_domain):
+    return key.startswith(label_domain + "/") or key.startswith(OWNED_LABEL_PREFIXES) or key in OWNED_LABELS
+
+
+def _tenant_of(obj):
+    metadata = obj.get("metadata") or {}
+    if obj.get("kind") == "Namespace":
+        return metadata.get("name")
+    return (metadata.get("labels") or {}).get(tp.TENANT_LABEL)
+
+
+def normalize_existing(obj, label_domain=rm.DEFAULT_LABEL_DOMAIN, wanted=None):
+    """``obj`` reduced to apiVersion, kind, name, namespace, our labels and spec (projected on ``wanted``)."""
+    metadata = obj.get("metadata") or {}
+    result = {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "metadata": {"name": metadata.get("name")}}
+    if metadata.get("namespace"):
+        result["metadata"]["namespace"] = metadata["namespace"]
+    labels = dict(metadata.get("labels") or {})
+    if obj.get("kind") == "Namespace":
+        labels = {k: v for k, v in labels.items() if owned_namespace_label(k, label_domain)}
+    else:
+        wanted_labels = ((wanted or {}).get("metadata") or {}).get("labels")
+        if wanted_labels is not None:
+            labels = {k: v for k, v in labels.items() if k in wanted_labels}
+    result["metadata"]["labels"] = dict(sorted(labels.items()))
+    if obj.get("kind") in (tp.CNP_KIND, tp.CCNP_KIND):
+        # Policies are compared whole: a rule missing from the plan is a narrowing to order.
+        for key in ("spec", "specs"):
+            if obj.get(key):
+                result[key] = copy.deepcopy(obj[key])
+    elif isinstance(obj.get("spec"), dict) and obj.get("kind") != "Namespace":
+        spec = obj["spec"]
+        wanted_spec = (wanted or {}).get("spec")
+        if wanted is not None and not isinstance(wanted_spec, dict):
+            return result
+        if isinstance(wanted_spec, dict):
+            # Controllers fill more spec fields (Kube-OVN: vpc, default, ...): compare only ours.
+            spec = {k: v for k, v in spec.items() if k in wanted_spec}
+        result["spec"] = copy.deepcopy(spec)
+    return result
+
+
+def apply_batches(existing, wanted, label_domain=rm.DEFAULT_LABEL_DOMAIN):
+    """One batch per phase (``prepare``, ``widen``, ``narrow``, ``delete``) from the live to the planned objects.
+
+    Only live objects of the planned tenants' namespaces are considered, so
+    tenants that are not planned (other tenants on ``add_tenant``, tenants gone
+    from the inventory on ``tenants.yml``) are never touched: removing a tenant
+    is ``remove_tenant.yml``'s job.  Returns ``[{phase, stage, apply, delete}]``
+    without empty phases.
+    """
+    wanted = [w for w in wanted or [] if w]
+    scope = {w["metadata"]["name"] for w in wanted if w.get("kind") == "Namespace"}
+    scope.update(_tenant_of(w) for w in wanted if w.get("kind") != "Namespace")
+    by_key = {rm.object_key(w): w for w in wanted}
+    old = []
+    for obj in existing or []:
+        if not obj or obj.get("kind") not in MANAGED_KINDS or _tenant_of(obj) not in scope:
+            continue
+        if obj.get("kind") != "Namespace":
+            labels = (obj.get("metadata") or {}).get("labels") or {}
+            if labels.get(tp.MANAGED_BY_LABEL) != tp.MANAGED_BY_VALUE:
+                continue
+        old.append(normalize_existing(obj, label_domain, by_key.get(rm.object_key(obj))))
+    steps = rm.order_policy_changes(old, wanted)
+    result = []
+    for batch in rm.batches(steps):
+        if batch["apply"] or batch["delete"]:
+            batch["delete"] = [ref_object(ref) for ref in batch["delete"]]
+            result.append(batch)
+    return result
+
+
+def ref_object(ref):
+    """A step's flat reference -> the object shape ``kubernetes.core.k8s`` deletes (``state: absent``)."""
+    metadata = {"name": ref["name"]}
+    if ref.get("namespace"):
+        metadata["namespace"] = ref["namespace"]
+    return {"apiVersion": ref["apiVersion"], "kind": ref["kind"], "metadata": metadata}
+
+
+# --- recorded cluster state -------------------------------------------------
+
+def read_cluster_state(data):
+    """Recorded or live state -> ``{"namespaces": {name: {labels, pods, pvcs}}}``.
+
+    Accepts the reduced form (``namespaces`` a mapping) or raw ``k8s_info``
+    resources (``namespaces``, ``pods``, ``pvcs`` lists of API objects).
+    """
+    if not isinstance(data, dict):
+        raise ValueError("the cluster state must be a mapping with 'namespaces' (got %s)" % type(data).__name__)
+    namespaces = data.get("namespaces")
+    if isinstance(namespaces, dict):
+        state = {}
+        for name, info in namespaces.items():
+            info = info or {}
+            state[name] = {"labels": dict(info.get("labels") or {}), "pods": list(info.get("pods") or []),
+                           "pvcs": list(info.get("pvcs") or [])}
+        return {"namespaces": state}
+    if isinstance(namespaces, list) or namespaces is None:
+        return rm.state_from_objects(namespaces or [], data.get("pods") or [], data.get("pvcs") or [])
+    raise ValueError("'namespaces' of the cluster state must be a mapping or a list of Namespace objects")
+
+
+# --- removal ----------------------------------------------------------------
+
+def resolve_namespace(site, name, state):
+    """``(namespace, tenant name if in the inventory else None, error)`` for ``-e tenant=<name>``.
+
+    A tenant of the inventory: its computed namespace.  Otherwise a name with
+    a dash is taken as a namespace; a plain name is looked up in the cluster
+    state (``tenant-<name>`` or ``<...>-<name>`` carrying its own subtree label).
+    """
+    tenants = site.get("tenants") or {}
+    if name in tenants:
+        return core.plan_one_tenant(site, name)["namespace"], name, None
+    existing = state.get("namespaces") or {}
+    if "-" in name:
+        # A namespace; the last part is the tenant name (tenant names have no dash).
+        owner = name.rsplit("-", 1)[1]
+        if owner in tenants and core.plan_one_tenant(site, owner)["namespace"] == name:
+            return name, owner, None
+        return name, None, None
+    label_domain = core.tenancy_settings(site)["label_domain"]
+    candidates = sorted(ns for ns, info in existing.items()
+                        if ns.startswith(core.NAMESPACE_PREFIX) and (ns == core.NAMESPACE_PREFIX + name or (
+                            ns.endswith("-" + name)
+                            and tp.tenant_label_key(label_domain, ns) in ((info or {}).get("labels") or {}))))
+    if len(candidates) == 1:
+        return candidates[0], None, None
+    if len(candidates) > 1:
+        return None, None, "tenant '%s' matches several namespaces (%s): give the namespace, e.g. -e tenant=%s" % (
+            name, ", ".join(candidates), candidates[0])
+    known = [ns.rsplit("-", 1)[1] for ns in existing if ns.startswith(core.NAMESPACE_PREFIX)]
+    hint = did_you_mean(name, sorted(set(list(tenants) + known)))
+    return None, None, "tenant '%s' is neither in netstack_tenants nor in the cluster%s" % (
+        name, ("; " + hint) if hint else " (give its namespace, e.g. -e tenant=%s%s, to clean up leftovers)"
+        % (core.NAMESPACE_PREFIX, name))
+
+
+def _supported(step, settings):
+    if step["kind"] == "Subnet":
+        return settings["kubeovn"]
+    if step["kind"] == tp.CCNP_KIND:
+        return settings["enforced"]
+    return True
+
+
+def removal_rounds(steps, namespace=None):
+    """Group removal steps per namespace: ``[{namespace, delete_namespace: [ref], cleanup: [refs]}]``.
+
+    Each round is two batched deletes: the Namespace (waited for), then its
+    cluster-wide leftovers (policies, subnet).  Leftovers of a namespace that
+    is already gone form a round without ``delete_namespace``.
+    """
+    rounds = []
+    for step in steps:
+        ref = ref_object(step)
+        if step["kind"] == "Namespace":
+            rounds.append({"namespace": step["name"], "delete_namespace": [ref], "cleanup": []})
+            continue
+        if not rounds:
+            rounds.append({"namespace": namespace, "delete_namespace": [], "cleanup": []})
+        rounds[-1]["cleanup"].append(ref)
+    return rounds
+
+
+def tenant_removal(site, name, state, force=False):
+    """The removal of tenant ``name`` from recorded ``state``: ``removal_plan`` plus the inventory rule.
+
+    Returns ``{tenant, namespace, in_inventory, allowed, forced, blockers,
+    message, steps, rounds}``; ``error`` (and nothing else useful) when the
+    name cannot be resolved.
+    """
+    namespace, inventory_name, error = resolve_namespace(site, name, state)
+    in_inventory = inventory_name is not None
+    if error:
+        return {"tenant": name, "namespace": None, "allowed": False, "error": error, "message": error,
+                "blockers": [], "steps": [], "rounds": []}
+    settings = core.tenancy_settings(site)
+    plan = rm.removal_plan(state, namespace, force=force, label_domain=settings["label_domain"])
+    result = {"tenant": name, "namespace": namespace, "in_inventory": in_inventory}
+    result.update(plan)
+    if namespace != tp.ROOT_NAMESPACE and in_inventory:
+        # The inventory is the source of truth: tenants.yml would re-create the tenant at its next run.
+        result.update(allowed=False, steps=[], message=(
+            "refusing to remove tenant '%s' (%s): it is still in netstack_tenants; remove it (and its sub-tenants) "
+            "from the inventory first, then run remove_tenant.yml again (force does not override this)"
+            % (inventory_name, namespace)))
+        result["blockers"] = [{"kind": "inventory", "namespace": namespace, "name": "netstack_tenants.%s" % inventory_name}] \
+            + list(plan["blockers"])
+    result["steps"] = [s for s in result["steps"] if _supported(s, settings)]
+    result["rounds"] = removal_rounds(result["steps"], namespace)
+    result["file"] = removal_file(namespace)
+    return result
+
+
+def removal_file(namespace):
+    return "tenants/removal-%s.yaml" % namespace

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netstack.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Talos apply path of playbooks/nodes.yml, run for real against a recording stand-in for talosctl.
+
+The stand-in keeps per-node state (maintenance mode until a config is applied, the applied config, whether
+etcd was bootstrapped) and logs every call, so the test sees what the talos_nodes role would do to real
+nodes: secrets generated once and vaulted, gen config with both planned patches, insecure apply in
+maintenance mode, one etcd bootstrap, the kubeconfig; a second run changes nothing; check mode applies
+nothing.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+FAKE_TALOSCTL = r"""#!/bin/bash
+# Recording stand-in for talosctl (tests only).
+state=${FAKE_TALOS_STATE:?}
+echo "$*" >>"$state/calls.log"
+node=""; file=""; out=""; insecure=0; dry=0; args=("$@"); patches=()
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[i]}" in
+    --nodes) node=${args[i+1]} ;;
+    --file) file=${args[i+1]} ;;
+    -o) out=${args[i+1]} ;;
+    --insecure) insecure=1 ;;
+    --dry-run) dry=1 ;;
+    --config-patch) patches+=("${args[i+1]#@}") ;;
+  esac
+done
+has() { local w; for w in "${args[@]}"; do [ "$w" = "$1" ] && return 0; done; return 1; }
+if has secrets; then echo "cluster: {id: fake}" >"$out"; exit 0; fi
+if has gen && has talosconfig; then echo "context: fake" >"$out"; exit 0; fi
+if has gen; then cat "${patches[@]}" >"$out"; echo "# with secrets" >>"$out"; exit 0; fi
+if has validate; then exit 0; fi
+if has version; then [ -e "$state/$node.applied" ] && { echo "Tag: v1.13.6"; exit 0; }; echo "maintenance" >&2; exit 1; fi
+if has apply-config; then
+  if [ "$insecure" = 1 ]; then
+    [ "$dry" = 1 ] && { echo "Dry run summary: would apply"; exit 0; }
+    cp "$file" "$state/$node.applied"; echo "Applied configuration"; exit 0
+  fi
+  if [ "$dry" = 1 ]; then
+    echo "Dry run summary:"; echo "Config diff:"; diff -u "$state/$node.applied" "$file" | tail -n +3; exit 0
+  fi
+  cp "$file" "$state/$node.applied"; echo "Applied configuration without a reboot"; exit 0
+fi
+if has bootstrap; then
+  [ -e "$state/bootstrapped" ] && { echo "rpc error: code = AlreadyExists desc = etcd data directory is not empty" >&2; exit 1; }
+  touch "$state/bootstrapped"; exit 0
+fi
+if has kubeconfig; then
+  for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = kubeconfig ] && echo "apiVersion: v1" >"${args[i+1]}"; done
+  exit 0
+fi
+echo "fake talosctl: unhandled $*" >&2; exit 2
+"""
+
+
+@pytest.fixture()
+def talos_site(tmp_path):
+    """inventories/example cut to three nodes, apply mode, bundle and secrets under tmp_path."""
+    inventory = tmp_path / "inventory"
+    shutil.copytree(REPO / "inventories" / "example", inventory)
+    hosts = yaml.safe_load((inventory / "hosts.yml").read_text())
+    nodes = hosts["all"]["children"]["netstack_nodes"]["children"]
+    nodes["netstack_control_plane"]["hosts"] = {"cp1": nodes["netstack_control_plane"]["hosts"]["cp1"]}
+    nodes["netstack_workers"]["hosts"] = {h: nodes["netstack_workers"]["hosts"][h] for h in ("w1", "w4")}
+    (inventory / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    cluster = inventory / "group_vars" / "all" / "cluster.yml"
+    cluster.write_text(cluster.read_text().replace("netstack_mode: render", "netstack_mode: apply")
+                       + "netstack_bundle_dir: %s\nnetstack_node_batch: 2\n" % (tmp_path / "bundle"))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "talosctl").write_text(FAKE_TALOSCTL)
+    (bin_dir / "talosctl").chmod(0o755)
+    state = tmp_path / "state"
+    state.mkdir()
+    (tmp_path / "vault-pass").write_text("test-only-vault-password\n")
+    env = dict(os.environ)
+    env.update({
+        "PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), env.get("PATH", "")),
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_VAULT_PASSWORD_FILE": str(tmp_path / "vault-pass"),
+        "FAKE_TALOS_STATE": str(state),
+        "ANSIBLE_NOCOLOR": "1",
+    })
+
+    def run(*extra):
+        result = subprocess.run(
+            [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(REPO / "playbooks" / "nodes.yml"),
+             "-i", str(inventory)] + list(extra), env=env, cwd=str(REPO), capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+        return result.stdout
+    return {"run": run, "inventory": inventory, "state": state, "bundle": tmp_path / "bundle"}
+
+
+def recap(output):
+    lines = [line for line in output.splitlines() if " : ok=" in line]
+    return {line.split()[0]: int(line.split("changed=")[1].split()[0]) for line in lines}
+
+
+def test_talos_apply_path(talos_site):
+    state = talos_site["state"]
+
+    # check mode first: dry runs only, nothing applied, no secrets kept
+    talos_site["run"]("--check")
+    assert not any(state.glob("*.applied"))
+    assert not (talos_site["inventory"] / "talos-secrets.vault.yaml").exists()
+
+    checked = len((state / "calls.log").read_text().splitlines())
+    talos_site["run"]()
+    secrets = talos_site["inventory"] / "talos-secrets.vault.yaml"
+    assert secrets.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256")   # never in clear text
+    calls = (state / "calls.log").read_text().splitlines()[checked:]
+    assert sum("gen secrets" in c for c in calls) == 1
+    gen = [c for c in calls if "--output-types controlplane" in c or "--output-types worker" in c]
+    assert len([c for c in gen if "--dry-run" not in c]) >= 3
+    for host in ("cp1", "w1", "w4"):
+        assert any("%s-patch.yaml" % host in c and "%s-network.yaml" % host in c for c in gen)
+    cp1 = next(c for c in gen if "cp1-patch.yaml" in c)
+    assert "gen config lab1 https://10.10.0.5:6443 --output-types controlplane" in cp1
+    assert "cp1-network.yaml" in cp1 and "--with-secrets" in cp1
+    applied = sorted(p.name for p in state.glob("*.applied"))
+    assert applied == ["10.10.0.11.applied", "10.10.0.14.applied", "10.10.0.17.applied"]
+    assert [c for c in calls if c.endswith("bootstrap")] == [
+        "--talosconfig %s --endpoints 10.10.0.11 --nodes 10.10.0.11 bootstrap" % c.split()[1]
+        for c in calls if c.endswith("bootstrap")]
+    assert sum(c.endswith("bootstrap") for c in calls) == 1
+    assert (talos_site["bundle"] / "kubeconfig").exists()
+    # the applied config is the planned patches (plus what gen config adds)
+    config = (state / "10.10.0.11.applied").read_text()
+    assert "kind: Layer2VIPConfig" in config and "podSubnets" in config
+    full = talos_site["bundle"] / "nodes" / "cp1" / "config.yaml"
+    assert full.exists() and oct(full.stat().st_mode & 0o777) == "0o600"
+
+    # second run: secrets reused, nodes answer, dry run shows no diff: nothing changes
+    before = len(calls)
+    output = talos_site["run"]()
+    calls = (state / "calls.log").read_text().splitlines()[checked:]
+    assert sum("gen secrets" in c for c in calls) == 1
+    assert not any("--mode auto" in c for c in calls[before:])
+    assert all(changed == 0 for host, changed in recap(output).items() if host != "localhost"), output[-3000:]
