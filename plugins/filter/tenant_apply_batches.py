@@ -11,7 +11,7 @@ short_description: Order the apply of tenant objects so that no allowed traffic 
 version_added: 0.1.0
 description:
   - Takes the planned tenant objects and the live ones (as C(kubernetes.core.k8s_info) returns them) and returns one
-    batch per phase - C(prepare) (namespaces, subnets, new labels), C(widen) (allow rules first: bridges, staged new
+    batch per phase - C(prepare) (namespaces, subnets, new labels), C(widen) (allow rules first, i.e. bridges, staged new
     policies, disarmed policies to delete), C(narrow) (final versions), C(delete) - each applied in one server-side
     apply. See C(tenant_removal.order_policy_changes) and docs/tenants.md.
   - Only live objects of the planned tenants' namespaces count, so tenants that are not planned are never touched.

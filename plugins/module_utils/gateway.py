@@ -86,32 +86,9 @@ LISTENER_LIMIT = 64            # Gateway API: spec.listeners maxItems
 ACME_NAMES_LIMIT = 100         # Let's Encrypt: names per certificate
 FIELD_MANAGER = "netstack-gateway"
 
-# Per-tenant keys (merged into the tenant schema fragment by the tenants area).
-_HOSTNAME_ITEM = {"type": "string", "maxLength": 253, "pattern": schema.GATEWAY_HOSTNAME_PATTERN,
-                  "description": "A DNS name (lower case); `*.` wildcards only with TLS mode `dns01`."}
-GATEWAY_TENANT_OPTIONS = {
-    "gateway_pool": {"type": ["string", "null"], "pattern": schema.NAME_PATTERN, "default": None,
-                     "description": "Load-balancer pool the tenant's Gateway takes its address from; default "
-                                    "`netstack_cluster.features.gateway_api.default_pool`, else the first pool with "
-                                    "`auto_assign`. Only with `gateway: true`."},
-    "gateway_address": {"type": ["string", "null"], "format": "ipv4", "default": None,
-                        "description": "A fixed address for the Gateway, inside its pool and used by no other "
-                                       "Gateway. Only with `gateway: true`."},
-    "gateway_tls": schema.gateway_tls_schema("Certificates of this tenant's Gateway; each key set here overrides "
-                                             "`netstack_cluster.features.gateway_api.tls`. Only with "
-                                             "`gateway: true`.", defaults=False),
-    "gateway_hostnames": {"type": "array", "uniqueItems": True, "default": [], "items": _HOSTNAME_ITEM,
-                          "description": "Hostnames this tenant serves through its Gateway (its own, or the one it "
-                                         "inherits), each inside the tenant's apex. TLS mode `http01`: one HTTPS "
-                                         "listener and certificate each; `dns01`: names the wildcard listeners do "
-                                         "not cover (deeper names) get a listener and join the certificate."},
-    "gateway_passthrough": {"type": ["array", "null"], "uniqueItems": True, "default": None,
-                            "items": {"type": "string", "format": "dns-label"},
-                            "description": "Services reached by TLS passthrough: one listener `tls-<service>` with "
-                                           "hostname `<service>.<apex>` each. Default: "
-                                           "`netstack_cluster.features.gateway_api.passthrough_services` for the "
-                                           "root tenant, none for the others. Only with `gateway: true`."},
-}
+# Per-tenant keys: defined next to GATEWAY_API_SCHEMA in schema.py (which assembles the tenant schema with
+# tenants.with_tenant_properties; this module imports schema.py, so the constant cannot live here).
+GATEWAY_TENANT_OPTIONS = schema.GATEWAY_TENANT_OPTIONS
 _OWNER_ONLY_KEYS = ("gateway_pool", "gateway_address", "gateway_tls", "gateway_passthrough")
 _TENANT_OPTIONS_SCHEMA = {"type": "object", "properties": GATEWAY_TENANT_OPTIONS}
 
@@ -178,9 +155,11 @@ def _tenant_path(name, *keys):
 
 
 def _tenant_options(name, raw, problems):
-    """The tenant's gateway_* keys, validated (the tenant schema may not carry them yet) with defaults."""
+    """The tenant's gateway_* keys with defaults, validated here too so the core works on a partial site (unit
+    tests, day-2 callers); through the plan engine the inventory schema has already checked them."""
     subset = dict((k, v) for k, v in (raw or {}).items() if k in GATEWAY_TENANT_OPTIONS)
-    if not subset:      # the common case, thousands of times: the defaults
+    if all(v is None or (v == [] and k != "gateway_passthrough") for k, v in subset.items()):
+        # the common case, thousands of times: nothing set (or only the defaults the schema filled in)
         return {"gateway_pool": None, "gateway_address": None, "gateway_hostnames": [],
                 "gateway_passthrough": None}, True
     found = []

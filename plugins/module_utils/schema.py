@@ -15,7 +15,7 @@ __metaclass__ = type
 
 # The tenant fragments belong to the tenants core (it owns their semantics).
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import (
-    TENANCY_SCHEMA, TENANTS_SCHEMA, TENANT_SUBNET_POOL_SCHEMA)
+    TENANCY_SCHEMA, TENANTS_SCHEMA, TENANT_SUBNET_POOL_SCHEMA, with_tenant_properties)
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 VARIANTS = ["kubeovn-cilium", "kubeovn-cilium-generic", "cilium", "cilium-generic", "cilium-kilo", "noop"]
@@ -146,6 +146,33 @@ def gateway_tls_schema(description, defaults=True):
                        "the apex and `*.<apex>`).", pattern=NAME_PATTERN),
     }, **default({}))
 
+
+# Per-tenant Gateway keys (re-exported as gateway.GATEWAY_TENANT_OPTIONS), added to each tenant's schema below.
+_GATEWAY_HOSTNAME_ITEM = {"type": "string", "maxLength": 253, "pattern": GATEWAY_HOSTNAME_PATTERN,
+                          "description": "A DNS name (lower case); `*.` wildcards only with TLS mode `dns01`."}
+GATEWAY_TENANT_OPTIONS = {
+    "gateway_pool": {"type": ["string", "null"], "pattern": NAME_PATTERN, "default": None,
+                     "description": "Load-balancer pool the tenant's Gateway takes its address from; default "
+                                    "`netstack_cluster.features.gateway_api.default_pool`, else the first pool with "
+                                    "`auto_assign`. Only with `gateway: true`."},
+    "gateway_address": {"type": ["string", "null"], "format": "ipv4", "default": None,
+                        "description": "A fixed address for the Gateway, inside its pool and used by no other "
+                                       "Gateway. Only with `gateway: true`."},
+    "gateway_tls": gateway_tls_schema("Certificates of this tenant's Gateway; each key set here overrides "
+                                      "`netstack_cluster.features.gateway_api.tls`. Only with `gateway: true`.",
+                                      defaults=False),
+    "gateway_hostnames": {"type": "array", "uniqueItems": True, "default": [], "items": _GATEWAY_HOSTNAME_ITEM,
+                          "description": "Hostnames this tenant serves through its Gateway (its own, or the one it "
+                                         "inherits), each inside the tenant's apex. TLS mode `http01`: one HTTPS "
+                                         "listener and certificate each; `dns01`: names the wildcard listeners do "
+                                         "not cover (deeper names) get a listener and join the certificate."},
+    "gateway_passthrough": {"type": ["array", "null"], "uniqueItems": True, "default": None,
+                            "items": {"type": "string", "format": "dns-label"},
+                            "description": "Services reached by TLS passthrough: one listener `tls-<service>` with "
+                                           "hostname `<service>.<apex>` each. Default: "
+                                           "`netstack_cluster.features.gateway_api.passthrough_services` for the "
+                                           "root tenant, none for the others. Only with `gateway: true`."},
+}
 
 GATEWAY_API_SCHEMA = _obj("Cilium Gateway API with per-tenant Gateways (two-step opt-in: this, then "
                           "`gateway: true` on a tenant). See docs/gateway.md.", {
@@ -448,7 +475,7 @@ INVENTORY_SCHEMA = _obj("Group variables of a netstack inventory.", {
     "netstack_cluster": CLUSTER_SCHEMA,
     "netstack_fabric": FABRIC_SCHEMA,
     "netstack_load_balancer": LOAD_BALANCER_SCHEMA,
-    "netstack_tenants": TENANTS_SCHEMA,
+    "netstack_tenants": with_tenant_properties(GATEWAY_TENANT_OPTIONS),
     **NODES_PLAYBOOK_VARS,
     **TENANTS_PLAYBOOK_VARS,
 }, required=["netstack_cluster", "netstack_fabric", "netstack_load_balancer"])
