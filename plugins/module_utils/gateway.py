@@ -472,7 +472,8 @@ def _check_address(name, address, pool, taken, problems):
     path = _tenant_path(name, "gateway_address")
     value = ipaddress.IPv4Address(address)
     if not any(value in ipaddress.IPv4Network(cidr) for cidr in pool["cidrs"]):
-        _add(problems, Problem(path, "%s is outside pool '%s' (%s)" % (address, pool["name"], ", ".join(pool["cidrs"]))))
+        _add(problems, Problem(path, "%s is outside pool '%s' (%s)"
+                               % (address, pool["name"], ", ".join(pool["cidrs"]))))
     elif address in taken:
         _add(problems, Problem(path, "%s is already the address of tenant '%s''s Gateway; two Gateways cannot share "
                                "an address (both listen on 443)" % (address, taken[address])))
@@ -538,7 +539,9 @@ def _plan_owner(owner, members, options_of, settings, pools, implementation, tak
         passthrough = list(settings["passthrough_services"]) if owner["parent"] is None else []
     _check_passthrough(name, apex, passthrough, hostnames, problems)
     member_apexes = [(m["namespace"], m["host"]) for m in members if m["host"]]
-    delegated = sorted(set(a for _ns, a in member_apexes if not inside(a, apex)))
+    outside = set(a for _ns, a in member_apexes if not inside(a, apex))
+    # the outermost ones only: shop.bob.example.net is inside a delegated bob.example.net already
+    delegated = sorted(a for a in outside if not any(a != b and inside(a, b) for b in outside))
     entry = {"tenant": name, "namespace": namespace, "apex": apex, "members": [m["namespace"] for m in members],
              "delegated_apexes": delegated, "pool": pool["name"] if pool else None, "address": address,
              "tls": _public_tls(tls), "hostnames": [h for h, _t in hostnames], "passthrough": passthrough,
@@ -725,6 +728,11 @@ def _notes(section, pools, implementation):
                              "(%s): pin gateway_address to keep it in '%s'"
                              % (gateway["tenant"], ", ".join(auto), gateway["pool"]))
     for gateway in section["gateways"]:
+        if gateway["tls"]["mode"] == "dns01" and gateway["delegated_apexes"]:
+            notes.append("tenant '%s': the DNS-01 certificate also covers %s, outside %s: the %s credentials must "
+                         "be able to update those zones too"
+                         % (gateway["tenant"], ", ".join(gateway["delegated_apexes"]), gateway["apex"],
+                            gateway["tls"]["dns01"]["provider"]))
         if gateway["tls"]["mode"] == "existing_secret":
             notes.append("tenant '%s': Secret %s must hold a certificate for %s"
                          % (gateway["tenant"], gateway["tls"]["secret"], ", ".join(gateway["certificate_names"])))

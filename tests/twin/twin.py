@@ -337,7 +337,7 @@ def wait_established(args):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command")
     p_up = sub.add_parser("up")
     p_up.add_argument("-i", "--inventory", default=os.path.join(REPO, "inventories", "lab"))

@@ -8,6 +8,10 @@ __metaclass__ = type
 
 import copy
 import ipaddress
+import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -213,6 +217,18 @@ def test_bundle_carries_placeholders_never_the_secret(example):
         "fabric/r1-leaf1.yml", "fabric/r1-leaf2.yml", "fabric/r2-leaf1.yml", "fabric/r2-leaf2.yml",
         "fabric/r3-leaf1.yml", "fabric/r3-leaf2.yml", "fabric/sessions.md"]
     assert fabric.render_fabric(example) == files             # deterministic
+
+
+def test_bundle_is_the_same_under_another_hash_seed(example):
+    code = ("import sys, json, inventory_loader\n"
+            "from ansible_collections.netstack.baremetal.plugins.module_utils import plan, fabric\n"
+            "p = plan.build_plan(*inventory_loader.load_inventory(inventory_loader.REPO / 'inventories' / 'example'))\n"
+            "print(json.dumps(fabric.render_fabric(p)))\n")
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, PYTHONHASHSEED="12345",
+               PYTHONPATH=os.pathsep.join([here, os.path.join(str(inventory_loader.REPO), "build", "collections")]))
+    result = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, check=True)
+    assert json.loads(result.stdout.decode()) == fabric.render_fabric(example)
 
 
 def test_secrets_are_resolved_only_when_given(example):

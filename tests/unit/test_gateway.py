@@ -426,6 +426,19 @@ def test_cilium_pool_selection_and_pinned_address():
     assert all_errors(objects(section)) == []
 
 
+def test_delegated_apexes_are_the_outermost_foreign_apexes():
+    tenants = example_tenants()
+    tenants["shop"] = {"parent": "bob"}                               # shop.bob.example.net, inherits root's
+    tenants["carol"] = {"parent": "root", "host": "carol.example.com"}
+    section = planned(make_site(tenants, tls=DNS01))
+    root = next(g for g in section["gateways"] if g["tenant"] == "root")
+    assert root["delegated_apexes"] == ["bob.example.net", "carol.example.com"]
+    assert the(section, "Namespace", "tenant-root")["metadata"]["annotations"] == {
+        "netstack.baremetal/gateway-apexes": "bob.example.net,carol.example.com"}
+    assert any("also covers bob.example.net, carol.example.com, outside example.org: the cloudflare credentials"
+               in n for n in section["notes"])
+
+
 def test_default_pool_setting():
     section = planned(make_site(example_tenants(), default_pool="internal"))
     assert [g["pool"] for g in section["gateways"]] == ["internal", "internal"]

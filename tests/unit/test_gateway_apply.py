@@ -72,7 +72,8 @@ class FakeKube:
                 "name": name, "labels": {"kubernetes.io/metadata.name": name}}})
         for name in CRDS:
             self.put("apiextensions.k8s.io", "customresourcedefinitions", None, {
-                "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": name}})
+                "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": {"name": name}})
 
     def put(self, group, plural, namespace, obj):
         self.version += 1
