@@ -5,7 +5,7 @@
 #
 #   make venv      .venv with requirements.txt + requirements-dev.txt (re-run only when they change)
 #   make test      unit, sanity, lint, molecule (in that order, stops at the first failure)
-#   make unit | sanity | lint | molecule | bench | build | site | clean | distclean
+#   make unit | sanity | lint | molecule | bench | build | site | lab | lab-down | docs | clean | distclean
 #   make molecule SCENARIOS="site_render"    run only some scenarios
 #   make unit PYTEST_ARGS="-k addressing -x"
 
@@ -41,7 +41,7 @@ export PY_COLORS ?= 0
 export MOLECULE_GLOB := molecule/*/molecule.yml
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv collection-link test unit sanity sanity-list lint changelog-lint molecule bench build site clean distclean
+.PHONY: help venv collection-link test unit sanity sanity-list lint changelog-lint molecule bench build site lab lab-down docs clean distclean
 
 help:
 	@sed -n '/^$$/q;s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -113,9 +113,21 @@ build: venv
 site: venv collection-link
 	$(BIN)/ansible-playbook playbooks/site.yml -i inventories/example
 
+# The network twin of inventories/lab (FRR ToR + node speakers in network namespaces; root, frr and iproute2):
+# `make lab` brings it up to look around, `make lab-down` removes it (docs/fabric.md).
+lab: venv collection-link
+	VENV=$(VENV_ABS) tests/twin/lab.sh up
+
+lab-down:
+	VENV=$(VENV_ABS) tests/twin/lab.sh down
+
 clean:
 	rm -rf build tests/output .pytest_cache .hypothesis
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
 distclean: clean
 	rm -rf $(VENV_ABS)
+
+# docs/inventory.md is generated from the schema (tests/unit/test_schema.py fails when it is stale).
+docs: venv collection-link
+	PYTHONPATH=$(COLLECTIONS_DIR) $(BIN)/python -m ansible_collections.netstack.baremetal.plugins.module_utils.schema_docs > docs/inventory.md

@@ -42,7 +42,7 @@ def build_site(inventory_vars, nodes, switches):
     nodes = plain_copy(nodes)
     switches = plain_copy(switches)
     wanted = {k: v for k, v in inventory_vars.items() if k.startswith("netstack_")}
-    checked, _ = validate(schema_mod.INVENTORY_SCHEMA, wanted, "", problems)
+    checked = validate(schema_mod.INVENTORY_SCHEMA, wanted, "", problems)[0]
     site = {
         "mode": checked.get("netstack_mode", "render"),
         "bundle_dir": checked.get("netstack_bundle_dir"),
@@ -63,8 +63,8 @@ def build_site(inventory_vars, nodes, switches):
         if "netstack_node" not in entry:
             problems.append(Problem(host_path(host, "netstack_node"), "is required for a node"))
             continue
-        node, _ = validate(schema_mod.NODE_SCHEMA, entry["netstack_node"], host_path(host, "netstack_node"),
-                           problems)
+        node = validate(schema_mod.NODE_SCHEMA, entry["netstack_node"], host_path(host, "netstack_node"),
+                        problems)[0]
         if isinstance(node, dict):
             node.update(name=host, role=role)
             site["nodes"][host] = node
@@ -73,8 +73,8 @@ def build_site(inventory_vars, nodes, switches):
         if "netstack_switch" not in entry:
             problems.append(Problem(host_path(host, "netstack_switch"), "is required for a switch"))
             continue
-        switch, _ = validate(schema_mod.SWITCH_SCHEMA, entry["netstack_switch"],
-                             host_path(host, "netstack_switch"), problems)
+        switch = validate(schema_mod.SWITCH_SCHEMA, entry["netstack_switch"],
+                          host_path(host, "netstack_switch"), problems)[0]
         if isinstance(switch, dict):
             switch["name"] = host
             if "platform" not in switch:
@@ -103,8 +103,8 @@ def _index_named_lists(site, problems):
         if vlan["name"] in site["vlans"]:
             problems.append(Problem(path + ".name", "duplicate VLAN name '%s'" % vlan["name"]))
         if vlan["id"] in seen_ids:
-            problems.append(Problem(path + ".id", "duplicate VLAN id %d (also %s)" % (vlan["id"],
-                                                                                    seen_ids[vlan["id"]])))
+            problems.append(Problem(path + ".id", "duplicate VLAN id %d (also %s)"
+                                    % (vlan["id"], seen_ids[vlan["id"]])))
         seen_ids.setdefault(vlan["id"], "netstack_fabric.vlans[%d]" % position)
         vlan["path"] = path
         if vlan.get("routed") is None:
@@ -263,6 +263,8 @@ def is_inventory_var(key):
     if not key.startswith("netstack_") or key in RUNTIME_VARS or key in ("netstack_node", "netstack_switch"):
         return False
     return not any(key.startswith(owner + "_") for owner in _VAR_OWNERS)
+
+
 CONTROL_PLANE_GROUP = "netstack_control_plane"
 WORKERS_GROUP = "netstack_workers"
 SWITCHES_GROUP = "netstack_switches"

@@ -53,7 +53,7 @@ def to_markdown(blocks):
         elif kind == "table":
             headers, rows = block[1], block[2]
             out.append("| %s |" % " | ".join(_md_cell(h) for h in headers))
-            out.append("|%s|" % "|".join("---" for _ in headers))
+            out.append("|%s|" % "|".join("---" for dummy in headers))
             out.extend("| %s |" % " | ".join(_md_cell(c) for c in row) for row in rows)
             out.append("")
         elif kind == "mermaid":

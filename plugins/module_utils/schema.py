@@ -15,7 +15,7 @@ __metaclass__ = type
 
 # The tenant fragments belong to the tenants core (it owns their semantics).
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import (
-    TENANCY_SCHEMA, TENANTS_SCHEMA, TENANT_SUBNET_POOL_SCHEMA, with_tenant_properties)
+    TENANCY_SCHEMA, TENANT_SUBNET_POOL_SCHEMA, with_tenant_properties)
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 VARIANTS = ["kubeovn-cilium", "kubeovn-cilium-generic", "cilium", "cilium-generic", "cilium-kilo", "noop"]
@@ -278,6 +278,7 @@ NODES_SCHEMA = _obj("Settings shared by every node: OS preparation for Talos and
         "sandbox_image": _str("containerd's pause image.", minLength=1, default="registry.k8s.io/pause:3.10"),
     }, default={}),
 }, default={})
+
 
 # Cluster network components (chart pins and sources, speakers): owned by the cluster_network area
 # (module_utils/cluster_network*.py, charts.py). Defaults live in charts.py, the one place of pins.

@@ -103,4 +103,5 @@ def inventory_reference():
 
 
 if __name__ == "__main__":
-    print(inventory_reference(), end="")
+    import sys
+    sys.stdout.write(inventory_reference())

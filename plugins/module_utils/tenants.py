@@ -163,6 +163,7 @@ TENANTS_SCHEMA = {
                    "every other tenant names its `parent`.",
 }
 
+
 def with_tenant_properties(extra_properties):
     """``TENANTS_SCHEMA`` with more per-tenant keys (other areas' options, e.g. the Gateway's ``gateway_*``).
 

@@ -76,16 +76,19 @@ options:
     type: dict
 attributes:
   check_mode:
+    description: Reports the files that would change without writing them.
     support: full
   diff_mode:
+    description: Shows the content changes of the bundle files.
     support: full
   action:
+    description: Runs on the controller as an action plugin.
     support: full
 notes:
   - Secrets never enter the plan or the bundle. BGP passwords are carried as the name of the variable
     that holds them.
 author:
-  - netstack.baremetal contributors
+  - netstack.baremetal contributors (@netstack-baremetal)
 """
 
 EXAMPLES = r"""

@@ -18,7 +18,7 @@ import sitegen  # noqa: E402
 
 def best_of(runs, fn):
     times = []
-    for _ in range(runs):
+    for dummy in range(runs):
         started = time.perf_counter()
         fn()
         times.append(time.perf_counter() - started)
@@ -31,7 +31,7 @@ def naive_jinja(site, node_names):
     from ansible.template import Templar
     from ansible_collections.ansible.utils.plugins.filter.ipaddr import FilterModule as IpaddrFilters
     from ansible_collections.ansible.utils.plugins.filter.nthhost import FilterModule as NthFilters
-    inventory_vars, nodes, _ = site
+    inventory_vars, nodes = site[0], site[1]
     vlans = inventory_vars["netstack_fabric"]["vlans"]
     template = (
         "{% set out = {} %}"

@@ -107,8 +107,8 @@ def _live(obj):
     metadata.update(uid="0f0f", resourceVersion="42", creationTimestamp="2026-01-01T00:00:00Z",
                     managedFields=[{"manager": "netstack-tenants"}], annotations={"a": "b"})
     if live["kind"] == "Namespace":
-        metadata["labels"] = dict(metadata["labels"], **{"kubernetes.io/metadata.name": metadata["name"],
-                                                        "gateway.netstack.baremetal/tenant-root": "true"})
+        metadata["labels"] = dict(metadata["labels"], **{
+            "kubernetes.io/metadata.name": metadata["name"], "gateway.netstack.baremetal/tenant-root": "true"})
         live["spec"] = {"finalizers": ["kubernetes"]}
         live["status"] = {"phase": "Active"}
     if live["kind"] == "Subnet":

@@ -42,8 +42,8 @@ def schema_errors(validator, documents):
     errors = []
     for position, doc in enumerate(documents):
         for error in validator.iter_errors(nodes_talos.strip_patch_directives(doc)):
-            errors.append("doc %d (%s) %s: %s" % (position, doc.get("kind", "v1alpha1"), list(error.path),
-                                                 error.message[:200]))
+            errors.append("doc %d (%s) %s: %s"
+                          % (position, doc.get("kind", "v1alpha1"), list(error.path), error.message[:200]))
     return errors
 
 

@@ -182,8 +182,8 @@ CASES = [
      "already used by rack 'r1'"),
     ("hold time below 3x keepalive", lambda s: fabric(s)["bgp"].update(keepalive=10, hold_time=20),
      "netstack_fabric.bgp.hold_time", "less than 3 x keepalive"),
-    ("node and switch share an ASN", lambda s: fabric(s).update(asn={"switches": {"base": 65000},
-                                                                      "nodes": {"base": 65000}}),
+    ("node and switch share an ASN",
+     lambda s: fabric(s).update(asn={"switches": {"base": 65000}, "nodes": {"base": 65000}}),
      "hosts.", "must be eBGP"),
     ("dynamic neighbors with per-node ASNs", lambda s: fabric(s)["bgp"].update(
         dynamic_neighbors=True) or fabric(s).update(asn={"nodes": {"scheme": "per_node"}}),
@@ -260,7 +260,7 @@ def test_role_and_runtime_variables_are_not_inventory_keys():
     site_vars = {"netstack_cluster": {}, "netstack_plan": {"format": 1}, "netstack_tenants_batch": 50,
                  "netstack_node_batch": "25%", "netstack_fabirc": {}, "unrelated": 1,
                  "netstack_nodes_plan": {"changed": False, "bundle_dir": "/tmp/x"}}
-    inventory_vars, _, _ = collect_inventory({}, lambda host: {}, site_vars=site_vars)
+    inventory_vars = collect_inventory({}, lambda host: {}, site_vars=site_vars)[0]
     assert sorted(inventory_vars) == ["netstack_cluster", "netstack_fabirc"]
 
 

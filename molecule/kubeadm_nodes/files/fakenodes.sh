@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Fake kubeadm nodes for the kubeadm_nodes molecule scenario: one overlayfs per node over a cached Debian
 # bookworm minbase root file system, each node in its own network namespace, reached with Ansible's
 # community.general.chroot connection through a wrapper that enters the namespace first.
@@ -29,7 +29,7 @@ TARBALL=$CACHE/bookworm-minbase.tar.zst
 DEBS=$CACHE/bookworm-debs
 NS_PREFIX=nsk$(printf '%s' "$WORK" | sha256sum | cut -c1-6)-
 # What the nodes install from Debian: python3 (Ansible bootstrap) and what kubeadm_prep installs.
-PACKAGES="python3 python3-apt containerd runc conntrack socat ethtool iptables iproute2 kmod procps ca-certificates"
+PACKAGES=(python3 python3-apt containerd runc conntrack socat ethtool iptables iproute2 kmod procps ca-certificates)
 # Stand-in Kubernetes packages (the real ones come from pkgs.k8s.io or a site mirror).
 KUBE_VERSION=${NETSTACK_FAKE_KUBE_VERSION:-1.33.5-1.1}
 
@@ -71,17 +71,17 @@ extract_lower() {
 # Download the Debian packages the nodes need once, into the cache (re-run when the list changes).
 seed_debs() {
   local lower=$WORK/lower stamp
-  stamp=$(printf '%s' "$PACKAGES" | sha256sum | cut -c1-16)
+  stamp=$(printf '%s' "${PACKAGES[*]}" | sha256sum | cut -c1-16)
   mkdir -p "$DEBS"
   if [ -e "$DEBS/.stamp-$stamp" ]; then
     return 0
   fi
-  log "downloading Debian packages for the nodes: $PACKAGES"
+  log "downloading Debian packages for the nodes: ${PACKAGES[*]}"
   cp /etc/resolv.conf "$lower/etc/resolv.conf"
   mkdir -p "$lower/var/cache/apt/archives"
   mount --bind "$DEBS" "$lower/var/cache/apt/archives"
   local rc=0
-  { chroot "$lower" apt-get -q update && chroot "$lower" apt-get -q install -y --download-only $PACKAGES; } \
+  { chroot "$lower" apt-get -q update && chroot "$lower" apt-get -q install -y --download-only "${PACKAGES[@]}"; } \
     >"$WORK/seed.log" 2>&1 || rc=$?
   umount "$lower/var/cache/apt/archives"
   if [ "$rc" -ne 0 ]; then tail -20 "$WORK/seed.log" >&2; return "$rc"; fi
