@@ -262,6 +262,8 @@ def is_inventory_var(key):
     """True for the netstack_* names the plan reads (known or misspelled inventory keys)."""
     if not key.startswith("netstack_") or key in RUNTIME_VARS or key in ("netstack_node", "netstack_switch"):
         return False
+    if key in schema_mod.INVENTORY_SCHEMA["properties"]:
+        return True
     return not any(key.startswith(owner + "_") for owner in _VAR_OWNERS)
 
 

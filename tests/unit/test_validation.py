@@ -261,7 +261,7 @@ def test_role_and_runtime_variables_are_not_inventory_keys():
                  "netstack_node_batch": "25%", "netstack_fabirc": {}, "unrelated": 1,
                  "netstack_nodes_plan": {"changed": False, "bundle_dir": "/tmp/x"}}
     inventory_vars = collect_inventory({}, lambda host: {}, site_vars=site_vars)[0]
-    assert sorted(inventory_vars) == ["netstack_cluster", "netstack_fabirc"]
+    assert sorted(inventory_vars) == ["netstack_cluster", "netstack_fabirc", "netstack_node_batch"]
 
 
 def test_misspelled_inventory_variable_is_caught():
