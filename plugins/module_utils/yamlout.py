@@ -24,9 +24,9 @@ try:
 except ImportError:  # PyYAML ships with ansible-core; without it, quote every string the fast path does not accept
     yaml = None
 
-_PLAIN_CANDIDATE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@:+=-]*$")
+_PLAIN_CANDIDATE = re.compile(r"^[A-Za-z0-9_./][A-Za-z0-9_./@:+=-]*\Z")
 # Starts with a letter, no YAML indicator: plain unless it is one of YAML 1.1's words for bool/null.
-_PLAIN_FAST = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*$")
+_PLAIN_FAST = re.compile(r"^[A-Za-z][A-Za-z0-9_./-]*\Z")
 _YAML_WORDS = frozenset(("y", "n", "yes", "no", "true", "false", "on", "off", "null"))
 _plain_cache = {}
 

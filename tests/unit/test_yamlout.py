@@ -7,7 +7,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import 
 TRICKY = ["yes", "no", "on", "off", "true", "False", "null", "YES", "Null", "OFF", "Y", "N", "~", "", " ", "1", "1.0", "0x1f", "1e3", "010",
           "1:20", "10.1.0.5", "10.1.0.0/24", "a: b", "a #b", "#x", "-", "- x", "*", "&a", "!x", "%x", "@x", "`x",
           "'q'", '"q"', "{a}", "[a]", "a\nb", "a\nb\n", "a\n\nb\n", " a\nb", "a \nb", "tab\there", "é", "\u2028",
-          "key:", "k=v", "node-role.kubernetes.io/control-plane", "tenant.cozystack.io/tenant-root", "2024-01-01",
+          "key:", "k=v", "A\n", "a.b\n", "x\n\n", "node-role.kubernetes.io/control-plane", "tenant.cozystack.io/tenant-root", "2024-01-01",
           ".inf", ".nan", "<<", "=", "?", "? x", "|", ">", "a\r\nb"]
 
 plain = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 40, 2 ** 40), st.sampled_from(TRICKY),
