@@ -49,26 +49,51 @@ _core_validators = {}
 _cel_programs = {}
 
 
-def _load_index():
-    if not _index:
-        with open(os.path.join(SCHEMAS_DIR, "index.json")) as handle:
-            _index.update(json.load(handle))
-    return _index
+# Gateway API channel: "standard" uses index.json; "experimental" merges index.gateway-experimental.json over it
+# (what a cluster with the experimental CRDs installed, as ours, serves).
+CHANNEL_INDEXES = {"standard": ("index.json",), "experimental": ("index.json", "index.gateway-experimental.json")}
 
 
-def crd_schema(api_version, kind):
-    """The whole-manifest schema for a custom resource, or None when index.json has none."""
-    key = "%s/%s" % (api_version, kind)
+def _load_index(channel="standard"):
+    if channel not in _index:
+        merged = {}
+        for name in CHANNEL_INDEXES[channel]:
+            with open(os.path.join(SCHEMAS_DIR, name)) as handle:
+                merged.update(json.load(handle))
+        _index[channel] = merged
+    return _index[channel]
+
+
+def _crd_entry(api_version, kind, channel="standard"):
+    key = (channel, "%s/%s" % (api_version, kind))
     if key not in _crd_validators:
-        path = _load_index().get(key)
+        path = _load_index(channel).get(key[1])
         if path is None:
             _crd_validators[key] = None
         else:
             with open(os.path.join(SCHEMAS_DIR, path)) as handle:
                 schema = json.load(handle)
             _crd_validators[key] = (schema, jsonschema.Draft7Validator(schema))
-    entry = _crd_validators[key]
+    return _crd_validators[key]
+
+
+def crd_schema(api_version, kind, channel="standard"):
+    """The whole-manifest schema for a custom resource, or None when the channel's index has none."""
+    entry = _crd_entry(api_version, kind, channel)
     return entry[0] if entry else None
+
+
+def crd_errors(obj, channel="standard"):
+    """Errors of a custom resource against its CRD schema (unknown fields and CEL rules included); [] for kinds
+    the channel's index does not know (core kinds)."""
+    entry = _crd_entry(obj["apiVersion"], obj["kind"], channel)
+    if entry is None:
+        return []
+    schema, validator = entry
+    errors = ["%s: %s" % (e.json_path, e.message) for e in validator.iter_errors(obj)]
+    errors.extend(unknown_fields(schema, obj))
+    errors.extend(_cel_errors(schema, obj))
+    return errors
 
 
 # --- unknown fields ---------------------------------------------------------
@@ -235,13 +260,8 @@ def validate_manifest(obj, kubernetes_version=KUBERNETES_VERSION):
         return ["not a Kubernetes object (apiVersion and kind are required)"]
     api_version, kind = obj["apiVersion"], obj["kind"]
     errors = object_meta_errors(obj)
-    schema = crd_schema(api_version, kind)
-    if schema is not None:
-        validator = _crd_validators["%s/%s" % (api_version, kind)][1]
-        errors.extend("%s: %s" % (e.json_path, e.message) for e in validator.iter_errors(obj))
-        errors.extend(unknown_fields(schema, obj))
-        errors.extend(_cel_errors(schema, obj))
-        return errors
+    if crd_schema(api_version, kind) is not None:
+        return errors + crd_errors(obj)
     validator = _core_validator(api_version, kind, kubernetes_version)
     if validator is None:
         return errors + ["no schema for %s/%s (neither a known CRD nor a core kind of Kubernetes %s)"

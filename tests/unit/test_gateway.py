@@ -13,10 +13,8 @@ Namespaces) go through kubernetes-validate.
 from __future__ import absolute_import, division, print_function
 
 import copy
-import json
 import os
 
-import jsonschema
 import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
@@ -32,40 +30,14 @@ import sitegen
 from test_admission_policies import Admission, UNTRUSTED_GROUPS
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SCHEMAS = os.environ.get("NETSTACK_SCHEMAS_DIR") or os.path.join(os.path.dirname(REPO), "shared", "schemas")
 ATTACHED = ["cozy-cert-manager", "cozy-dashboard", "default"]
 
 
 # --- schema validation with the experimental channel ------------------------
 
-_INDEX = {}
-_VALIDATORS = {}
-
-
-def _experimental_index():
-    if not _INDEX:
-        with open(os.path.join(SCHEMAS, "index.json")) as handle:
-            _INDEX.update(json.load(handle))
-        with open(os.path.join(SCHEMAS, "index.gateway-experimental.json")) as handle:
-            _INDEX.update(json.load(handle))
-    return _INDEX
-
-
 def experimental_errors(obj):
     """Errors of ``obj`` against the experimental-channel schema (unknown fields included), [] for core kinds."""
-    key = "%s/%s" % (obj["apiVersion"], obj["kind"])
-    path = _experimental_index().get(key)
-    if path is None:
-        return []
-    if key not in _VALIDATORS:
-        with open(os.path.join(SCHEMAS, path)) as handle:
-            schema = json.load(handle)
-        _VALIDATORS[key] = (schema, jsonschema.Draft7Validator(schema))
-    schema, validator = _VALIDATORS[key]
-    errors = ["%s: %s" % (e.json_path, e.message) for e in validator.iter_errors(obj)]
-    errors.extend(k8s_schema.unknown_fields(schema, obj))
-    errors.extend(k8s_schema._cel_errors(schema, obj))   # the CRD's x-kubernetes-validations cel-python can run
-    return errors
+    return k8s_schema.crd_errors(obj, channel="experimental")
 
 
 def all_errors(objects):
