@@ -11,7 +11,8 @@ short_description: Compare a switch's BGP state with the sessions the plan expec
 version_added: 0.1.0
 description:
   - Takes the BGP summary a switch reports (FRR C(show bgp ipv4 unicast summary json), EOS
-    C(show ip bgp summary | json), NX-OS C(show ip bgp summary | json)) and the plan, and returns one row per
+    C(show ip bgp summary | json), NX-OS C(show ip bgp summary | json), Junos C(show bgp summary | display json),
+    Enterprise SONiC's RESTCONF C(openconfig-network-instance:neighbors)) and the plan, and returns one row per
     planned session with its state and the number of prefixes received.
 positional: host, summary
 options:
@@ -29,8 +30,9 @@ options:
     required: true
   routes:
     description:
-      - The parsed BGP table (FRR C(show bgp ipv4 unicast json), EOS C(show ip bgp | json)). When given, every
-        prefix learned from a node must be a /32 inside a load-balancer pool.
+      - The parsed BGP table (FRR C(show bgp ipv4 unicast json), EOS C(show ip bgp | json), Junos
+        C(show route protocol bgp table inet.0 | display json)). When given, every prefix learned from a node
+        must be a /32 inside a load-balancer pool; when not, the notes say the table was not checked.
     type: dict
   expect:
     description: Prefixes that must be installed, with their number of paths (ECMP).
@@ -57,6 +59,10 @@ _value:
       elements: dict
     table:
       description: The rows as fixed-width text lines.
+      type: list
+      elements: str
+    notes:
+      description: What was not checked (no BGP table given, so no policy or ECMP check).
       type: list
       elements: str
     problems:

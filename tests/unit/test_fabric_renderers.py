@@ -161,8 +161,14 @@ def test_junos_modules_and_policy(four):
 def test_sonic_payload(four):
     mods = out(four, "r4-sw1")["modules"]
     l3 = mods["sonic_l3_interfaces"]["config"][0]
-    assert l3["ipv4"]["anycast_addresses"] == ["%s/%d" % (four["vlans"][0]["gateway"],
-                                                          four["vlans"][0]["prefix_length"])]
+    vlan = four["vlans"][0]
+    assert l3 == {"name": "Vlan%d" % vlan["id"],
+                  "ipv4": {"addresses": [{"address": "%s/%d" % (vlan["switches"]["r4-sw1"], vlan["prefix_length"])}]}}
+    # the shared gateway is VRRP: SONiC's anycast gateway cannot share the VLAN interface with the switch's address
+    vrrp = mods["sonic_vrrp"]["config"][0]
+    assert vrrp == {"name": "Vlan%d" % vlan["id"], "group": [{"virtual_router_id": common.vrrp_group(vlan["id"]), "afi": "ipv4",
+                                                              "virtual_address": [{"address": vlan["gateway"]}],
+                                                              "preempt": True}]}
     l2 = mods["sonic_l2_interfaces"]["config"][0]
     assert l2["access"] == {"vlan": 10} and l2["trunk"] == {"allowed_vlans": [{"vlan": "20"}]}
     assert [(e["map_name"], e["sequence_num"], e["action"]) for e in mods["sonic_route_maps"]["config"]] == [
@@ -237,6 +243,12 @@ def test_node_frr_conf_announces_and_accepts_only_the_default(lab):
     assert "  network 10.79.0.1/32" in text and " neighbor 10.77.0.254 password pw" in text
     assert "route-map NETSTACK-NODE-IN permit 10\n match ip address prefix-list NETSTACK-DEFAULT-ROUTE" in text
     assert frr.node_frr_conf("lonely", []).strip().endswith("end")
+
+
+def test_vrrp_group_stays_a_valid_virtual_router_id():
+    groups = {v: common.vrrp_group(v) for v in range(1, 4095)}
+    assert set(groups.values()) == set(range(1, 256))          # 0 is not a VRRP group; Junos would refuse it
+    assert groups[10] == 10 and groups[255] == 255 and groups[256] == 1
 
 
 def test_vlan_ranges():

@@ -48,6 +48,14 @@ def vlan_ranges(ids):
     return ",".join(str(a) if a == b else "%d-%d" % (a, b) for a, b in runs)
 
 
+def vrrp_group(vlan_id):
+    """The VRRP group (virtual router id, 1-255) of a VLAN's shared gateway: the VLAN id folded into range.
+
+    Two VLANs 255 apart share a group number; that is harmless, groups are per interface.
+    """
+    return (vlan_id - 1) % 255 + 1
+
+
 def block(parents, lines):
     return {"parents": list(parents), "lines": list(lines)}
 

@@ -18,7 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import empty_output, password
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import empty_output, password, vrrp_group
 
 PLATFORM = "frr"
 LISTEN_RANGES = True
@@ -168,7 +168,7 @@ def interfaces(config):
                 "    vlan-id %d" % s["vlan"], "    vlan-raw-device %s" % BRIDGE, "    mtu %d" % s["mtu"]]
         if s["gateway"]:
             out.append("    address-virtual %s%02x %s/%d"
-                       % (VRR_MAC_PREFIX, s["vlan"] % 256, s["gateway"], s["prefix_length"]))
+                       % (VRR_MAC_PREFIX, vrrp_group(s["vlan"]), s["gateway"], s["prefix_length"]))
         out.append("")
     return "\n".join(out)
 

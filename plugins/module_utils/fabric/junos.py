@@ -19,7 +19,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import empty_output, password
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import empty_output, password, vrrp_group
 
 PLATFORM = "junos"
 LISTEN_RANGES = True
@@ -125,7 +125,7 @@ def render(config, secrets=None, omit_passwords=False):
     for s in config["svis"]:
         if s["gateway"]:
             unit = "set interfaces irb unit %d family inet address %s/%d vrrp-group %d" % (
-                s["vlan"], s["address"], s["prefix_length"], s["vlan"] % 256)
+                s["vlan"], s["address"], s["prefix_length"], vrrp_group(s["vlan"]))
             after.append({"parents": [], "lines": ["%s virtual-address %s" % (unit, s["gateway"]),
                                                    "%s accept-data" % unit]})
     bgp = config["bgp"]

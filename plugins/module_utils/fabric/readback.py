@@ -7,8 +7,8 @@
   resource module and the CLI blocks into one ``.cfg`` text;
 * ``frr_reload_changes(stdout)`` is what ``frr-reload.py --test`` would change;
 * ``bgp_rows(plan, host, summary)`` compares a switch's BGP summary (FRR, EOS,
-  NX-OS JSON) with the sessions the plan expects;
-* ``received_routes(summary_routes)`` and ``check_received(plan, routes, expect)``
+  NX-OS and Junos JSON, SONiC's OpenConfig neighbors) with the sessions the plan expects;
+* ``received_routes(routes_json)`` (FRR, EOS, Junos) and ``check_received(plan, routes, expect)``
   check what the switch learned against the routing policy.
 """
 from __future__ import absolute_import, division, print_function
@@ -90,8 +90,62 @@ def _rows_of(table, row):
     return value if isinstance(value, list) else [value]
 
 
+def _junos(node, key, default=None):
+    """Junos JSON wraps every leaf as ``[{"data": "..."}]`` (a flag as ``[{"data": [null]}]``, an empty tag
+    as ``[{}]``): the first leaf's data, or ``default``."""
+    value = (node or {}).get(key)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("data")
+    if value is None or value == [None]:
+        return default
+    return value
+
+
+def _junos_list(node, key):
+    """A Junos container or list (``[{...}, ...]``), always a list."""
+    value = (node or {}).get(key) or []
+    return value if isinstance(value, list) else [value]
+
+
+# OpenConfig's session-state enumeration, spelled like the other platforms' states
+OPENCONFIG_STATES = {"IDLE": "Idle", "CONNECT": "Connect", "ACTIVE": "Active", "OPENSENT": "OpenSent",
+                     "OPENCONFIRM": "OpenConfirm", "ESTABLISHED": "Established"}
+
+
+def _openconfig_peers(neighbors):
+    """SONiC: ``openconfig-network-instance:neighbors`` (RESTCONF GET of the BGP neighbors)."""
+    peers = {}
+    for n in neighbors.get("neighbor", []):
+        state = n.get("state", {})
+        address = n.get("neighbor-address", state.get("neighbor-address"))
+        received = 0
+        for af in n.get("afi-safis", {}).get("afi-safi", []):
+            # identityref: "openconfig-bgp-types:IPV4_UNICAST", or bare "IPV4_UNICAST"
+            if str(af.get("afi-safi-name", "")).rsplit(":", 1)[-1] == "IPV4_UNICAST":
+                received = int(af.get("state", {}).get("prefixes", {}).get("received", 0))
+        session = state.get("session-state")
+        peers[address] = (OPENCONFIG_STATES.get(session, session), received)
+    return peers
+
+
+def _junos_peers(summary):
+    """Junos: ``show bgp summary | display json`` (RPC get-bgp-summary-information)."""
+    peers = {}
+    for info in _junos_list(summary, "bgp-information"):
+        for p in _junos_list(info, "bgp-peer"):
+            address = _junos(p, "peer-address", "").split("+", 1)[0]     # "10.10.0.11+179" in some outputs
+            received = 0
+            for rib in _junos_list(p, "bgp-rib"):
+                if _junos(rib, "name") == "inet.0":
+                    received = int(_junos(rib, "received-prefix-count", 0))
+            peers[address] = (_junos(p, "peer-state"), received)
+    return peers
+
+
 def _peers(summary):
-    """{address: (state, prefixes received)} from an FRR, EOS or NX-OS BGP summary."""
+    """{address: (state, prefixes received)} from an FRR, EOS, NX-OS or Junos BGP summary or SONiC's neighbors."""
     peers = {}
     if "ipv4Unicast" in summary:
         summary = summary["ipv4Unicast"]
@@ -107,9 +161,18 @@ def _peers(summary):
                 for saf in _rows_of(af.get("TABLE_saf"), "ROW_saf"):
                     for p in _rows_of(saf.get("TABLE_neighbor"), "ROW_neighbor"):
                         peers[p["neighborid"]] = (p.get("state"), int(p.get("prefixreceived", 0)))
+    elif "bgp-information" in summary:                       # Junos
+        peers = _junos_peers(summary)
+    elif "openconfig-network-instance:neighbors" in summary:  # SONiC (OpenConfig over RESTCONF)
+        peers = _openconfig_peers(summary["openconfig-network-instance:neighbors"])
     else:
         raise ValueError("unknown BGP summary format (keys: %s)" % ", ".join(sorted(summary)))
     return peers
+
+
+def established(state):
+    """True for every platform's spelling of an Established session."""
+    return str(state or "").lower() == "established"
 
 
 def bgp_rows(plan, host, summary):
@@ -122,16 +185,41 @@ def bgp_rows(plan, host, summary):
     for n in view["neighbors"]:
         state, received = peers.get(n["peer_address"], ("missing", 0))
         rows.append({"switch": host, "peer": n["peer_address"], "node": n["peer"], "remote_asn": n["remote_asn"],
-                     "state": state, "established": state == "Established", "prefixes_received": received})
+                     "state": state, "established": established(state), "prefixes_received": received})
     return rows
+
+
+def _junos_routes(routes_json):
+    """Junos: ``show route protocol bgp table inet.0 | display json`` (RPC get-route-information).
+
+    The active entry (``active-tag`` ``*``) of a multipath route carries one ``nh`` per path used.
+    """
+    result = {}
+    for info in _junos_list(routes_json, "route-information"):
+        for table in _junos_list(info, "route-table"):
+            if _junos(table, "table-name", "inet.0") != "inet.0":
+                continue
+            for rt in _junos_list(table, "rt"):
+                prefix = _junos(rt, "rt-destination", "")
+                if "/" not in prefix and _junos(rt, "rt-prefix-length"):   # detail style: length apart
+                    prefix = "%s/%s" % (prefix, _junos(rt, "rt-prefix-length"))
+                hops = [_junos(nh, "to") for entry in _junos_list(rt, "rt-entry")
+                        if _junos(entry, "active-tag") == "*" and _junos(entry, "protocol-name", "BGP") == "BGP"
+                        for nh in _junos_list(entry, "nh")]
+                if any(hops):
+                    result[prefix] = sorted(set(h for h in hops if h))
+    return result
 
 
 def received_routes(routes_json):
     """{prefix: [next hops]} of the installed BGP paths (best and multipath).
 
-    Reads FRR's ``show bgp ipv4 unicast json`` and EOS's ``show ip bgp | json``.
+    Reads FRR's ``show bgp ipv4 unicast json``, EOS's ``show ip bgp | json`` and Junos'
+    ``show route protocol bgp table inet.0 | display json``.
     """
     result = {}
+    if "route-information" in routes_json:                   # Junos
+        return _junos_routes(routes_json)
     if "vrfs" in routes_json:                                # EOS
         entries = routes_json["vrfs"].get("default", {}).get("bgpRouteEntries", {})
         for prefix, entry in entries.items():
@@ -177,12 +265,22 @@ def check_received(plan, routes, expect=None):
 
 
 def bgp_report(plan, host, summary, routes=None, expect=None):
-    """Rows, a printable table and the problems of one switch."""
+    """Rows, a printable table, notes (what was not checked) and the problems of one switch.
+
+    Without ``routes`` (a platform whose BGP table is not read) only sessions and prefix counts are
+    checked, and the notes say so.
+    """
     rows = bgp_rows(plan, host, summary)
     problems = ["%s: session with %s (%s) is %s" % (host, r["node"], r["peer"], r["state"])
                 for r in rows if not r["established"]]
+    notes = []
     if routes is not None:
         problems += ["%s: %s" % (host, p) for p in check_received(plan, received_routes(routes), expect)]
+    elif rows:
+        notes.append("%s: BGP table not read on this platform: sessions and prefix counts only, the routing "
+                     "policy and ECMP paths are not checked here" % host)
+        if expect:
+            notes.append("%s: expected paths not checked: %s" % (host, ", ".join(sorted(expect))))
     table = ["%-12s %-12s %-16s %-11s %-12s %s" % (r["switch"], r["node"], r["peer"], r["remote_asn"], r["state"],
                                                    r["prefixes_received"]) for r in rows]
-    return {"rows": rows, "table": table, "problems": problems}
+    return {"rows": rows, "table": table, "notes": notes, "problems": problems}

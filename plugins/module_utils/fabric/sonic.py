@@ -6,16 +6,19 @@
 SONiC's modules talk RESTCONF and have no ``rendered`` state, so the bundle
 keeps these arguments as the switch's payload.  The node VLAN is the access
 (untagged) VLAN of a port, the other VLANs are trunk (tagged) members.  The
-shared gateway is an anycast address (the switch needs ``ip anycast-mac-address``,
-set once by the operator); listen ranges are not exposed by the modules, so
-SONiC always gets one neighbor per node.  MCLAG domains are the operator's.
+shared gateway is VRRP (``sonic_vrrp``, group from the VLAN id, as on Junos):
+SONiC's static anycast gateway cannot sit on a VLAN interface next to the
+switch's own address (``sonic_l3_interfaces`` rejects ``addresses`` with
+``anycast_addresses``), and that own address is what the nodes peer with.
+Listen ranges are not exposed by the modules, so SONiC always gets one
+neighbor per node.  MCLAG domains are the operator's.
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import (
-    bgp_neighbors, empty_output, password)
+    bgp_neighbors, empty_output, password, vrrp_group)
 
 PLATFORM = "sonic"
 LISTEN_RANGES = False
@@ -55,13 +58,13 @@ def render(config, secrets=None, omit_passwords=False):
     l2 = [_l2(p["name"], p["l2"]) for p in config["ports"] if p["l2"]]
     l2 += [_l2(lag_name(lag["id"]), lag["l2"]) for lag in config["lags"] if lag["l2"]]
     modules["sonic_l2_interfaces"] = {"state": "merged", "config": l2}
-    l3 = []
-    for s in config["svis"]:
-        ipv4 = {"addresses": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
-        if s["gateway"]:
-            ipv4["anycast_addresses"] = ["%s/%d" % (s["gateway"], s["prefix_length"])]
-        l3.append({"name": svi_name(s["vlan"]), "ipv4": ipv4})
-    modules["sonic_l3_interfaces"] = {"state": "merged", "config": l3}
+    modules["sonic_l3_interfaces"] = {"state": "merged", "config": [
+        {"name": svi_name(s["vlan"]), "ipv4": {"addresses": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}}
+        for s in config["svis"]]}
+    modules["sonic_vrrp"] = {"state": "merged", "config": [
+        {"name": svi_name(s["vlan"]), "group": [{"virtual_router_id": vrrp_group(s["vlan"]), "afi": "ipv4",
+                                                 "virtual_address": [{"address": s["gateway"]}], "preempt": True}]}
+        for s in config["svis"] if s["gateway"]]}
     bgp = config["bgp"]
     if not bgp:
         return out

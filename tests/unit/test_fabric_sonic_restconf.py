@@ -1,0 +1,274 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netstack.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/fabric.yml in apply mode against two Enterprise SONiC switches stood in by RESTCONF recorders.
+
+dellemc.enterprise_sonic has no ``rendered`` state, so the SONiC part of the fabric is proven here, on the
+wire: the example inventory's r3-leaf1 and r3-leaf2 are pointed at ``restconf_recorder`` servers on
+loopback that look like factory-fresh switches (physical ports, the default VRF, nothing else), the normal
+fabric role runs through httpapi, and the requests the modules sent are checked against the plan: VLANs,
+node ports, port channels, access/trunk VLANs, SVI addresses, the VRRP gateway, the routing policy and
+every BGP session.  A ``--check`` run must send no write at all, and the BGP password, which the switch
+does receive, must never appear in Ansible's output (``-v`` prints every task result).
+
+The fake switch remembers only what the BGP modules need to read back (the BGP instance an earlier task
+created), so a second, idempotent run is not modelled here; the network twin proves idempotency for FRR.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_core
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import vrrp_group
+
+import inventory_loader
+from restconf_recorder import RestconfRecorder
+
+REPO = inventory_loader.REPO
+SWITCHES = ("r3-leaf1", "r3-leaf2")
+SECRET = "example-only-not-secret"          # inventories/example/group_vars/all/secrets.yml
+BGP = ("/restconf/data/openconfig-network-instance:network-instances/network-instance=default"
+       "/protocols/protocol=BGP,bgp/bgp")
+IFACES = "/restconf/data/openconfig-interfaces:interfaces"
+
+
+def factory_fresh(ports):
+    """GET answers of a SONiC switch out of the box: its front-panel ports, the default VRF, no policy, no BGP.
+
+    The BGP instance appears once a write created it, as on the switch: the modules that configure the
+    address family and the neighbors read it first and refuse to run without it.
+    """
+    interfaces = [{"name": p, "config": {"name": p, "mtu": 9100, "enabled": False, "description": ""}}
+                  for p in ports] + [{"name": "eth0", "config": {"name": "eth0", "mtu": 1500, "enabled": True}}]
+
+    def bgp_config(recorder):
+        writes = [w for w in recorder.writes(BGP + "/global/config") if w.path == BGP + "/global/config"]
+        return dict(writes[-1].body["openconfig-network-instance:config"]) if writes else None
+
+    def bgp_global(recorder):
+        config = bgp_config(recorder)
+        return None if config is None else {"openconfig-network-instance:global": {"config": config}}
+
+    def bgp_global_config(recorder):
+        config = bgp_config(recorder)
+        return None if config is None else {"openconfig-network-instance:config": config}
+
+    return {
+        IFACES: {"openconfig-interfaces:interfaces": {"interface": interfaces}},
+        IFACES + "/interface": {"openconfig-interfaces:interface": interfaces},
+        "/restconf/data/sonic-vrf:sonic-vrf/VRF/VRF_LIST": {"sonic-vrf:VRF_LIST": [{"vrf_name": "default"}]},
+        "/restconf/data/openconfig-routing-policy:routing-policy/defined-sets/prefix-sets": {},
+        "/restconf/data/openconfig-routing-policy:routing-policy/policy-definitions": {},
+        BGP + "/global": bgp_global,
+        BGP + "/global/config": bgp_global_config,
+    }
+
+
+def run_fabric(tmp_path, recorders, *extra):
+    overrides = tmp_path / "recorders.yml"
+    hosts = {host: {"ansible_host": "127.0.0.1", "ansible_httpapi_port": rec.port,
+                    # the persistent connection is keyed by host, port and user: one socket per recorder
+                    "ansible_port": rec.port, "ansible_httpapi_use_ssl": False, "ansible_password": "admin"}
+             for host, rec in recorders.items()}
+    overrides.write_text(yaml.safe_dump({"all": {"children": {"netstack_switches": {"children": {
+        "netstack_switches_sonic": {"hosts": hosts}}}}}}))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_DEPRECATION_WARNINGS="0",
+               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(REPO / "playbooks" / "fabric.yml"),
+            "-i", str(REPO / "inventories" / "example"), "-i", str(overrides),
+            "--limit", "localhost," + ",".join(recorders), "-v",
+            "-e", "netstack_mode=apply", "-e", "netstack_bundle_dir=%s" % (tmp_path / "bundle")] + list(extra)
+    result = subprocess.run(argv, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            universal_newlines=True, check=False)
+    assert result.returncode == 0, result.stdout[-6000:]
+    return result.stdout
+
+
+def recap(output):
+    return {m.group(1): (int(m.group(2)), int(m.group(3)))
+            for m in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)", output, re.M)}
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_core.build_plan(*inventory_loader.load_inventory(REPO / "inventories" / "example"))
+
+
+def _ports(plan, host):
+    used = [p["name"] for p in plan["fabric"]["switches"][host]["ports"]]
+    return sorted(set(used) | {"Ethernet%d" % (4 * i) for i in range(12)}, key=lambda n: int(n[8:]))
+
+
+@pytest.fixture(scope="module")
+def applied(plan, tmp_path_factory):
+    recorders = {host: RestconfRecorder(factory_fresh(_ports(plan, host))) for host in SWITCHES}
+    for rec in recorders.values():
+        rec.__enter__()
+    try:
+        output = run_fabric(tmp_path_factory.mktemp("sonic_apply"), recorders)
+    finally:
+        for rec in recorders.values():
+            rec.__exit__(None, None, None)
+    return {"output": output, "recorders": recorders}
+
+
+@pytest.fixture(scope="module")
+def checked(plan, tmp_path_factory):
+    recorders = {host: RestconfRecorder(factory_fresh(_ports(plan, host))) for host in SWITCHES}
+    for rec in recorders.values():
+        rec.__enter__()
+    try:
+        output = run_fabric(tmp_path_factory.mktemp("sonic_check"), recorders, "--check", "--diff")
+    finally:
+        for rec in recorders.values():
+            rec.__exit__(None, None, None)
+    return {"output": output, "recorders": recorders}
+
+
+def merged_config(recorder, path_suffix, key):
+    """Every PATCH of one ``.../config`` container merged, as the switch would hold it."""
+    merged = {}
+    for w in recorder.writes():
+        if w.path.endswith(path_suffix):
+            merged.update(w.body[key])
+    return merged
+
+
+def test_vlans_and_their_names(plan, applied):
+    for host in SWITCHES:
+        rec = applied["recorders"][host]
+        created = [i["name"] for w in rec.writes() if w.path == IFACES
+                   for i in w.body["openconfig-interfaces:interfaces"]["interface"]]
+        names = {re.search(r"VLAN_LIST=(Vlan\d+)/description$", w.path).group(1): w.body["sonic-vlan:description"]
+                 for w in rec.writes("/sonic-vlan:sonic-vlan/VLAN/VLAN_LIST=")}
+        expected = {"Vlan%d" % v["id"]: v["name"] for v in plan["fabric"]["switches"][host]["vlans"]}
+        assert names == expected
+        assert sorted(n for n in created if n.startswith("Vlan")) == sorted(expected)
+
+
+def test_node_ports_port_channels_and_vlan_membership(plan, applied):
+    for host in SWITCHES:
+        rec = applied["recorders"][host]
+        config = plan["fabric"]["switches"][host]
+        for port in config["ports"]:
+            got = merged_config(rec, "/interface=%s/config" % port["name"], "openconfig-interfaces:config")
+            assert got == {"description": port["description"], "mtu": port["mtu"], "enabled": True}, port["name"]
+        members = {re.search(r"interface=([^/]+)/", w.path).group(1): w.body["openconfig-if-aggregate:aggregate-id"]
+                   for w in rec.writes("/openconfig-if-aggregate:aggregate-id")}
+        assert members == {m: "PortChannel%d" % lag["id"] for lag in config["lags"] for m in lag["members"]}
+        switched = {re.search(r"interface=([^/]+)/", w.path).group(1): w.body["openconfig-vlan:config"]
+                    for w in rec.writes("/openconfig-vlan:switched-vlan/config")}
+        expected = {}
+        for name, l2 in [(p["name"], p["l2"]) for p in config["ports"]] + [
+                ("PortChannel%d" % lag["id"], lag["l2"]) for lag in config["lags"]]:
+            if l2:
+                expected[name] = {"access-vlan": l2["native_vlan"],
+                                  "trunk-vlans": [v for v in l2["vlans"] if v != l2["native_vlan"]]}
+        assert switched == expected and expected
+
+
+def test_svi_addresses_and_the_vrrp_gateway(plan, applied):
+    for host in SWITCHES:
+        rec = applied["recorders"][host]
+        addresses = {}
+        for w in rec.writes("/openconfig-if-ip:ipv4/addresses"):
+            if w.path.endswith("/openconfig-if-ip:ipv4/addresses"):
+                vlan = re.search(r"interface=(Vlan\d+)/", w.path).group(1)
+                addresses[vlan] = [(a["openconfig-if-ip:config"]["ip"], a["openconfig-if-ip:config"]["prefix-length"])
+                                   for a in w.body["openconfig-if-ip:addresses"]["address"]]
+        svis = plan["fabric"]["switches"][host]["svis"]
+        assert addresses == {"Vlan%d" % s["vlan"]: [(s["address"], s["prefix_length"])] for s in svis}
+        # the planned switch address is the one the plan's sessions use on this switch
+        assert {n["local_address"] for n in plan["bgp"]["switches"][host]["neighbors"]} <= {
+            a for pairs in addresses.values() for a, _length in pairs}
+        gateways = {}
+        for w in rec.writes("/config/virtual-address"):
+            vlan = re.search(r"interface=(Vlan\d+)/", w.path).group(1)
+            group = int(re.search(r"vrrp-group=(\d+)/", w.path).group(1))
+            gateways[(vlan, group)] = w.body["openconfig-if-ip:virtual-address"]
+        assert gateways == {("Vlan%d" % s["vlan"], vrrp_group(s["vlan"])): [s["gateway"]]
+                            for s in svis if s["gateway"]}
+        assert len({s["gateway"] for s in svis if s["gateway"]}) == len(gateways)
+        # SONiC's static anycast gateway would replace the switch's own address: never sent
+        assert not rec.writes("sag-ipv4")
+
+
+def test_routing_policy_accepts_only_pool_host_routes(plan, applied):
+    pools = [(p["prefix"], "%d..%d" % (p["ge"], p["le"])) for p in plan["bgp"]["policy"]["accept_from_nodes"]]
+    assert pools and all(masks == "32..32" for _prefix, masks in pools)
+    for host in SWITCHES:
+        rec = applied["recorders"][host]
+        sets = [s for w in rec.writes("/prefix-sets/prefix-set") for s in w.body["openconfig-routing-policy:prefix-set"]]
+        assert [s["name"] for s in sets] == [plan["bgp"]["policy"]["prefix_list"]]
+        entries = sets[0]["openconfig-routing-policy-ext:extended-prefixes"]["extended-prefix"]
+        assert [(e["ip-prefix"], e["masklength-range"]) for e in entries] == pools
+        policies = {}          # the module sends one policy-definition per statement
+        for w in rec.writes("routing-policy:routing-policy/policy-definitions"):
+            for p in w.body["openconfig-routing-policy:policy-definitions"]["policy-definition"]:
+                policies.setdefault(p["name"], []).extend(p["statements"]["statement"])
+        from_nodes = policies[plan["bgp"]["policy"]["route_map_in"]]
+        results = [(s["name"], s["actions"]["config"]["policy-result"],
+                    s.get("conditions", {}).get("match-prefix-set", {}).get("config", {}).get("prefix-set"))
+                   for s in from_nodes]
+        assert results == [("10", "ACCEPT_ROUTE", "NETSTACK-LB-POOLS"), ("1000", "REJECT_ROUTE", None)]
+        to_nodes = policies[plan["bgp"]["policy"]["route_map_out"]]
+        assert [s["actions"]["config"]["policy-result"] for s in to_nodes] == ["REJECT_ROUTE"]  # send_to_nodes: nothing
+
+
+def test_bgp_instance_and_every_planned_session(plan, applied):
+    for host in SWITCHES:
+        rec = applied["recorders"][host]
+        view = plan["bgp"]["switches"][host]
+        assert merged_config(rec, BGP + "/global/config", "openconfig-network-instance:config") == {
+            "as": view["asn"], "router-id": view["router_id"]}
+        max_paths = [w.body["openconfig-network-instance:use-multiple-paths"]["ebgp"]["config"]["maximum-paths"]
+                     for w in rec.writes("/afi-safi=IPV4_UNICAST/use-multiple-paths")]
+        assert max_paths == [view["max_paths"]]
+        neighbors = {n["neighbor-address"]: n for w in rec.writes(BGP + "/neighbors") if w.path == BGP + "/neighbors"
+                     for n in w.body["openconfig-network-instance:neighbors"]["neighbor"]}
+        assert sorted(neighbors) == sorted(n["peer_address"] for n in view["neighbors"])
+        for n in view["neighbors"]:
+            sent = neighbors[n["peer_address"]]
+            assert sent["config"]["peer-as"] == n["remote_asn"]
+            assert sent["config"]["description"] == n["peer"]
+            assert sent["timers"]["config"] == {"hold-time": n["hold_time"], "keepalive-interval": n["keepalive"]}
+            assert sent["enable-bfd"]["config"]["enabled"] is n["bfd"]
+            assert sent["auth-password"]["config"] == {"password": SECRET, "encrypted": False}
+        policies = {re.search(r"neighbor=([^/]+)/", w.path).group(1):
+                    w.body["openconfig-network-instance:afi-safis"]["afi-safi"][0]["apply-policy"]["config"]
+                    for w in rec.writes("/afi-safis") if "/neighbors/neighbor=" in w.path}
+        assert policies == {n["peer_address"]: {"import-policy": [plan["bgp"]["policy"]["route_map_in"]],
+                                                "export-policy": [plan["bgp"]["policy"]["route_map_out"]]}
+                            for n in view["neighbors"]}
+
+
+def test_the_password_reaches_the_switch_but_never_the_log(applied):
+    assert any(SECRET in str(w.body) for w in applied["recorders"]["r3-leaf1"].writes())
+    assert "auth_pwd" not in applied["output"] and SECRET not in applied["output"]
+    assert "censored" in applied["output"]        # -v printed the neighbor task's result, masked
+
+
+def test_every_task_changed_a_fresh_switch(applied):
+    counts = recap(applied["output"])
+    assert all(counts[host][1] >= 12 for host in SWITCHES), counts
+
+
+def test_check_mode_sends_nothing_and_reports_the_changes(checked):
+    for host in SWITCHES:
+        rec = checked["recorders"][host]
+        assert rec.requests and not rec.writes(), [(w.method, w.path) for w in rec.writes()][:5]
+    counts = recap(checked["output"])
+    assert all(counts[host][1] >= 9 for host in SWITCHES), counts
+    # the neighbors need the BGP instance, which check mode only reports: the role says so instead of failing
+    assert checked["output"].count("has no BGP instance") == len(SWITCHES)
+    assert SECRET not in checked["output"]
