@@ -29,7 +29,9 @@ COLLECTION_LINK := $(COLLECTIONS_DIR)/ansible_collections/netstack/baremetal
 SCENARIOS ?= $(sort $(filter-out default,$(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 BENCHES := $(sort $(wildcard tests/bench/bench_*.py))
 PYTEST_ARGS ?=
-# pytest-xdist workers: one per core (CI machines have 2).
+# pytest-xdist workers: one per core (CI machines have 2). --dist loadfile keeps a test file on one worker, so
+# a module-scoped fixture that runs a playbook (fabric rendered, SONiC recorder, talos apply...) runs once,
+# not once per worker that happens to get one of its tests.
 PYTEST_WORKERS ?= auto
 
 # Tools run from the venv; molecule needs the venv's bin on PATH (it calls ansible-config etc.).
@@ -73,7 +75,7 @@ test: venv
 
 # pytest exit code 5 means "no tests collected": not a failure while tests/unit is being filled.
 unit: venv collection-link
-	@rc=0; $(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS) tests/unit || rc=$$?; \
+	@rc=0; $(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS) tests/unit || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "unit: no tests collected"; rc=0; fi; exit $$rc
 
 # Offline ansible-test sanity on a git-initialised copy of the working tree (tests/sanity/run.sh).

@@ -124,7 +124,8 @@ def applied(plan, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def checked(plan, tmp_path_factory):
-    recorders = {host: RestconfRecorder(factory_fresh(_ports(plan, host))) for host in SWITCHES}
+    # one switch is enough to show check mode sends nothing (each SONiC module task costs seconds)
+    recorders = {host: RestconfRecorder(factory_fresh(_ports(plan, host))) for host in SWITCHES[:1]}
     for rec in recorders.values():
         rec.__enter__()
     try:
@@ -264,11 +265,9 @@ def test_every_task_changed_a_fresh_switch(applied):
 
 
 def test_check_mode_sends_nothing_and_reports_the_changes(checked):
-    for host in SWITCHES:
-        rec = checked["recorders"][host]
+    for host, rec in checked["recorders"].items():
         assert rec.requests and not rec.writes(), [(w.method, w.path) for w in rec.writes()][:5]
-    counts = recap(checked["output"])
-    assert all(counts[host][1] >= 9 for host in SWITCHES), counts
+        assert recap(checked["output"])[host][1] >= 9
     # the neighbors need the BGP instance, which check mode only reports: the role says so instead of failing
-    assert checked["output"].count("has no BGP instance") == len(SWITCHES)
+    assert checked["output"].count("has no BGP instance") == len(checked["recorders"])
     assert SECRET not in checked["output"]
