@@ -13,8 +13,7 @@ have received.
 A canned value may be a callable ``f(recorder) -> document or None``: it sees the writes so far, so a
 module that reads what an earlier task created (BGP neighbors need the BGP instance) gets it.
 
-Plain HTTP on 127.0.0.1 and an ephemeral port: point a host at it with ``ansible_host: 127.0.0.1``,
-``ansible_httpapi_port: <port>`` and ``ansible_httpapi_use_ssl: false``.
+Plain HTTP on 127.0.0.1 and an ephemeral port: point a host at it with ``hostvars()``.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -58,6 +57,15 @@ class RestconfRecorder:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+    def hostvars(self):
+        """Connection variables pointing a SONiC host at this recorder.
+
+        ``ansible_port`` too: the persistent connection is keyed by host, port and user, so two hosts on
+        127.0.0.1 with only different ``ansible_httpapi_port`` would share one socket (and one recorder).
+        """
+        return {"ansible_host": "127.0.0.1", "ansible_httpapi_port": self.port, "ansible_port": self.port,
+                "ansible_httpapi_use_ssl": False, "ansible_password": "admin"}
 
     def writes(self, path_part=""):
         """The recorded writes, in order; only those whose path contains ``path_part`` if given."""

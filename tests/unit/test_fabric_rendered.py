@@ -16,10 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 import shutil
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -28,6 +25,7 @@ import yaml
 from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_core
 
 import inventory_loader
+from playbook_run import recap, run_playbook
 
 REPO = inventory_loader.REPO
 GOLDEN = REPO / "tests" / "unit" / "golden" / "fabric" / "rendered"
@@ -54,22 +52,9 @@ def make_inventory(target):
 
 
 def playbook(inventory, bundle, *extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0",
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-            str(REPO / "playbooks" / "fabric.yml"), "-i", str(inventory),
-            "-e", "netstack_bundle_dir=%s" % bundle] + list(extra)
-    result = subprocess.run(argv, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            universal_newlines=True, check=False)
-    assert result.returncode == 0, result.stdout[-6000:]
-    return result.stdout
-
-
-def recap(output):
-    return {m.group(1): (int(m.group(2)), int(m.group(3)))
-            for m in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)", output, re.M)}
+    rc, output = run_playbook("fabric.yml", [inventory], "-e", "netstack_bundle_dir=%s" % bundle, *extra)
+    assert rc == 0, output[-6000:]
+    return output
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +92,7 @@ def test_a_second_render_changes_nothing(rendered):
     # localhost's plan write is left out: it also holds the other areas, which may change between the runs
     # while the tree is being worked on; the fabric bundle's determinism is tested in test_fabric.py.
     counts = recap(rendered["second"])
-    switches = {host: changed for host, (_ok, changed) in counts.items() if host != "localhost"}
+    switches = {host: c["changed"] for host, c in counts.items() if host != "localhost"}
     assert len(switches) == 4 and not any(switches.values()), rendered["second"][-3000:]
 
 

@@ -18,18 +18,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-import yaml
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_core
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import vrrp_group
 
 import inventory_loader
+from playbook_run import host_overrides, recap, run_playbook
 from restconf_recorder import RestconfRecorder
 
 REPO = inventory_loader.REPO
@@ -73,30 +70,12 @@ def factory_fresh(ports):
 
 
 def run_fabric(tmp_path, recorders, *extra):
-    overrides = tmp_path / "recorders.yml"
-    hosts = {host: {"ansible_host": "127.0.0.1", "ansible_httpapi_port": rec.port,
-                    # the persistent connection is keyed by host, port and user: one socket per recorder
-                    "ansible_port": rec.port, "ansible_httpapi_use_ssl": False, "ansible_password": "admin"}
-             for host, rec in recorders.items()}
-    overrides.write_text(yaml.safe_dump({"all": {"children": {"netstack_switches": {"children": {
-        "netstack_switches_sonic": {"hosts": hosts}}}}}}))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_DEPRECATION_WARNINGS="0",
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(REPO / "playbooks" / "fabric.yml"),
-            "-i", str(REPO / "inventories" / "example"), "-i", str(overrides),
-            "--limit", "localhost," + ",".join(recorders), "-v",
-            "-e", "netstack_mode=apply", "-e", "netstack_bundle_dir=%s" % (tmp_path / "bundle")] + list(extra)
-    result = subprocess.run(argv, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            universal_newlines=True, check=False)
-    assert result.returncode == 0, result.stdout[-6000:]
-    return result.stdout
-
-
-def recap(output):
-    return {m.group(1): (int(m.group(2)), int(m.group(3)))
-            for m in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)", output, re.M)}
+    overrides = host_overrides(tmp_path / "recorders.yml", {h: rec.hostvars() for h, rec in recorders.items()})
+    rc, output = run_playbook("fabric.yml", [REPO / "inventories" / "example", overrides],
+                              "--limit", "localhost," + ",".join(recorders), "-v", "-e", "netstack_mode=apply",
+                              "-e", "netstack_bundle_dir=%s" % (tmp_path / "bundle"), *extra)
+    assert rc == 0, output[-6000:]
+    return output
 
 
 @pytest.fixture(scope="module")
@@ -261,13 +240,13 @@ def test_the_password_reaches_the_switch_but_never_the_log(applied):
 
 def test_every_task_changed_a_fresh_switch(applied):
     counts = recap(applied["output"])
-    assert all(counts[host][1] >= 12 for host in SWITCHES), counts
+    assert all(counts[host]["changed"] >= 12 for host in SWITCHES), counts
 
 
 def test_check_mode_sends_nothing_and_reports_the_changes(checked):
     for host, rec in checked["recorders"].items():
         assert rec.requests and not rec.writes(), [(w.method, w.path) for w in rec.writes()][:5]
-        assert recap(checked["output"])[host][1] >= 9
+        assert recap(checked["output"])[host]["changed"] >= 9
     # the neighbors need the BGP instance, which check mode only reports: the role says so instead of failing
     assert checked["output"].count("has no BGP instance") == len(checked["recorders"])
     assert SECRET not in checked["output"]

@@ -13,18 +13,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import re
-import subprocess
-import sys
 
 import pytest
-import yaml
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_core
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import readback
 
 import inventory_loader
+from playbook_run import host_overrides, recap, run_playbook
 from restconf_recorder import RestconfRecorder
 
 REPO = inventory_loader.REPO
@@ -213,27 +210,10 @@ def canned(plan, host, idle=()):
 
 
 def verify(tmp_path, recorders):
-    hosts = {host: {"ansible_host": "127.0.0.1", "ansible_httpapi_port": rec.port, "ansible_port": rec.port,
-                    "ansible_httpapi_use_ssl": False, "ansible_password": "x"}
-             for host, rec in recorders.items()}
-    extra = tmp_path / "sonic_recorders.yml"
-    extra.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-               ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=str(tmp_path / "pc"),
-               PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-            str(REPO / "playbooks" / "verify.yml"), "-i", str(REPO / "inventories" / "example"),
-            "-i", str(extra), "-l", "localhost,%s" % ",".join(SONIC), "-e", "netstack_mode=apply"]
-    result = subprocess.run(argv, env=env, cwd=str(REPO), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            universal_newlines=True, check=False)
-    return result.returncode, result.stdout
-
-
-def recap(output):
-    return {m.group(1): (int(m.group(2)), int(m.group(3)))
-            for m in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=\d+\s+unreachable=\d+\s+failed=(\d+)", output, re.M)}
+    overrides = host_overrides(tmp_path / "sonic_recorders.yml", {h: rec.hostvars() for h, rec in recorders.items()})
+    return run_playbook("verify.yml", [REPO / "inventories" / "example", overrides],
+                        "-l", "localhost,%s" % ",".join(SONIC), "-e", "netstack_mode=apply",
+                        ANSIBLE_LOCAL_TEMP=tmp_path / "tmp", ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=tmp_path / "pc")
 
 
 def sessions(plan, host):
@@ -249,7 +229,7 @@ def test_verify_playbook_reads_sonic_through_restconf(example, tmp_path):
         for rec in (one, two):
             assert [(r.method, r.path) for r in rec.requests] == [("GET", NEIGHBORS)], rec.requests
     assert rc == 0, output[-6000:]
-    assert {h: recap(output)[h][1] for h in SONIC} == {"r3-leaf1": 0, "r3-leaf2": 0}
+    assert {h: recap(output)[h]["failed"] for h in SONIC} == {"r3-leaf1": 0, "r3-leaf2": 0}
     summary = output[output.index("BGP sessions on every switch"):]
     for host in SONIC:
         for node, address, asn in sessions(example, host):
@@ -265,6 +245,6 @@ def test_verify_playbook_fails_naming_the_idle_node(example, tmp_path):
         rc, output = verify(tmp_path, {"r3-leaf1": one, "r3-leaf2": two})
     assert rc != 0, output[-6000:]
     failures = recap(output)
-    assert failures["r3-leaf1"][1] == 0 and failures["r3-leaf2"][1] == 1, output[-6000:]
+    assert failures["r3-leaf1"]["failed"] == 0 and failures["r3-leaf2"]["failed"] == 1, output[-6000:]
     assert "r3-leaf2: session with %s (%s) is Idle" % (node, address) in output
     assert not re.search(r"r3-leaf1: session with", output)

@@ -16,11 +16,12 @@ __metaclass__ = type
 import os
 import pathlib
 import shutil
-import subprocess
 import sys
 
 import pytest
 import yaml
+
+from playbook_run import recap, run_playbook
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -87,27 +88,14 @@ def talos_site(tmp_path):
     state = tmp_path / "state"
     state.mkdir()
     (tmp_path / "vault-pass").write_text("test-only-vault-password\n")
-    env = dict(os.environ)
-    env.update({
-        "PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), env.get("PATH", "")),
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_VAULT_PASSWORD_FILE": str(tmp_path / "vault-pass"),
-        "FAKE_TALOS_STATE": str(state),
-        "ANSIBLE_NOCOLOR": "1",
-    })
+    env = {"PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), os.environ.get("PATH", "")),
+           "ANSIBLE_VAULT_PASSWORD_FILE": tmp_path / "vault-pass", "FAKE_TALOS_STATE": state}
 
     def run(*extra):
-        result = subprocess.run(
-            [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(REPO / "playbooks" / "nodes.yml"),
-             "-i", str(inventory)] + list(extra), env=env, cwd=str(REPO), capture_output=True, text=True, timeout=600, check=False)
-        assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-        return result.stdout
+        rc, output = run_playbook("nodes.yml", [inventory], *extra, **env)
+        assert rc == 0, output[-6000:]
+        return output
     return {"run": run, "inventory": inventory, "state": state, "bundle": tmp_path / "bundle"}
-
-
-def recap(output):
-    lines = [line for line in output.splitlines() if " : ok=" in line]
-    return {line.split()[0]: int(line.split("changed=")[1].split()[0]) for line in lines}
 
 
 def test_talos_apply_path(talos_site):
@@ -150,4 +138,4 @@ def test_talos_apply_path(talos_site):
     calls = (state / "calls.log").read_text().splitlines()[checked:]
     assert sum("gen secrets" in c for c in calls) == 1
     assert not any("--mode auto" in c for c in calls[before:])
-    assert all(changed == 0 for host, changed in recap(output).items() if host != "localhost"), output[-3000:]
+    assert all(c["changed"] == 0 for host, c in recap(output).items() if host != "localhost"), output[-3000:]
