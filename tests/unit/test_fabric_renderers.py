@@ -12,13 +12,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
 import os
 import re
 
 import pytest
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import bgp, fabric, plan as plan_core
-from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import common, frr, readback
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import common, frr, readback, sonic
 
 import inventory_loader
 import sitegen
@@ -169,6 +170,13 @@ def test_sonic_payload(four):
     assert vrrp == {"name": "Vlan%d" % vlan["id"], "group": [{"virtual_router_id": common.vrrp_group(vlan["id"]), "afi": "ipv4",
                                                               "virtual_address": [{"address": vlan["gateway"]}],
                                                               "preempt": True}]}
+    # port channel members keep the switch's MTU (SONiC refuses a member whose MTU differs from its channel's)
+    config = copy.deepcopy(four["fabric"]["switches"]["r4-sw1"])
+    config["ports"][0]["lag"] = None
+    ports = sonic.render(config)["modules"]["sonic_interfaces"]["config"]
+    assert ports[0] == {"name": config["ports"][0]["name"], "description": config["ports"][0]["description"],
+                        "enabled": True, "mtu": config["ports"][0]["mtu"]}
+    assert ports[1:] and all("mtu" not in p for p in ports[1:])
     l2 = mods["sonic_l2_interfaces"]["config"][0]
     assert l2["access"] == {"vlan": 10} and l2["trunk"] == {"allowed_vlans": [{"vlan": "20"}]}
     assert [(e["map_name"], e["sequence_num"], e["action"]) for e in mods["sonic_route_maps"]["config"]] == [

@@ -33,6 +33,15 @@ def svi_name(vlan_id):
     return "Vlan%d" % vlan_id
 
 
+def _port(port):
+    """A node-facing port. A port channel member keeps the switch's MTU: SONiC refuses a member whose MTU
+    differs from its port channel's, and both default to 9100, above every node MTU."""
+    entry = {"name": port["name"], "description": port["description"], "enabled": True}
+    if port["lag"] is None:
+        entry["mtu"] = port["mtu"]
+    return entry
+
+
 def _l2(name, l2):
     entry = {"name": name}
     if l2["native_vlan"] is not None:
@@ -48,9 +57,7 @@ def render(config, secrets=None, omit_passwords=False):
     modules = out["modules"]
     modules["sonic_vlans"] = {"state": "merged", "config": [{"vlan_id": v["id"], "description": v["name"]}
                                                             for v in config["vlans"]]}
-    modules["sonic_interfaces"] = {"state": "merged", "config": [
-        {"name": p["name"], "description": p["description"], "mtu": p["mtu"], "enabled": True}
-        for p in config["ports"]]}
+    modules["sonic_interfaces"] = {"state": "merged", "config": [_port(p) for p in config["ports"]]}
     modules["sonic_lag_interfaces"] = {"state": "merged", "config": [
         {"name": lag_name(lag["id"]), "mode": "lacp" if lag["mode"] == "active" else "static",
          "fallback": lag["fallback"], "members": {"interfaces": [{"member": m} for m in lag["members"]]}}
