@@ -32,7 +32,10 @@ runs in the cluster:
 Area contract: ``plan_gateway(site, plan, problems)`` -> ``plan["gateway"]``,
 ``render_gateway(plan)`` -> ``{path: text}``.  The objects are stored once, in
 ``apply`` (the batches in the order the role applies them); the bundle groups
-them per tenant (``gateway/<tenant namespace>.yaml``).
+them per tenant (``gateway/<tenant namespace>.yaml``).  Day 2: ``prune``
+describes, per kind this area owns, the label selector and what the plan
+keeps; ``stale_objects(prune, listed)`` turns what the cluster listed into the
+objects the role deletes after the batches.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -656,9 +659,13 @@ def plan_gateway(site, plan, problems):
                "pools": [], "secrets": [], "notes": [], "apply": []}
     tenant_section = _tenant_section(site, plan, problems)
     entries = (tenant_section or {}).get("tenants") or []
+    # day 2: stale objects are looked for in the planned tenants' namespaces only (a tenant gone from the
+    # inventory keeps its objects until the tenant removal deletes its namespace)
+    scope = [e["namespace"] for e in entries]
     batches = []
     if settings["admission_policies"] and entries:
         batches.append(_batch("admission-policies", admission.admission_objects(settings["trusted_groups"])))
+    section["prune"] = prune_plan(batches, scope)
     if not settings["enabled"]:
         _disabled_gateways(site, entries, problems)
         section["apply"] = batches
@@ -709,6 +716,7 @@ def plan_gateway(site, plan, problems):
     batches.append(_batch("attached-namespaces", attached, existing_only=True))
     batches.append(_batch("gateways", gateway_objects))
     section["apply"] = batches
+    section["prune"] = prune_plan(batches, scope)
     section["notes"] = _notes(section, pools, implementation)
     return section
 
@@ -716,6 +724,138 @@ def plan_gateway(site, plan, problems):
 def _batch(name, objects, existing_only=False):
     """One apply step of the role: a list definition, server-side applied in one task."""
     return {"name": name, "existing_only": existing_only, "objects": objects}
+
+
+# --- day 2: what the plan no longer holds -------------------------------------
+
+# The kinds this area creates as whole objects, in the order stale ones are deleted (a route before its Gateway,
+# Certificates before their Issuer, bindings before their policies), with the batch that applies them and the label
+# that marks them as this area's besides app.kubernetes.io/managed-by.  Never pruned: Namespaces (only patched) and
+# Secrets (DNS-01 credentials from the inventory, cert-manager's certificates and ACME account keys).
+# The policies carry the reference's label (admission_policies.REFERENCE_LABELS) instead of cozystack.io/gateway.
+_POLICY_LABEL = "internal.cozystack.io/managed-by-cozystack"
+_PRUNED_KINDS = (
+    (GATEWAY_API_VERSION, "HTTPRoute", True, "gateways", GATEWAY_OWNER_LABEL),
+    (GATEWAY_API_VERSION, "Gateway", True, "gateways", GATEWAY_OWNER_LABEL),
+    (CERT_MANAGER_API_VERSION, "Certificate", True, "gateways", GATEWAY_OWNER_LABEL),
+    (CERT_MANAGER_API_VERSION, "Issuer", True, "gateways", GATEWAY_OWNER_LABEL),
+    (admission.API_VERSION, admission.BINDING_KIND, False, "admission-policies", _POLICY_LABEL),
+    (admission.API_VERSION, admission.POLICY_KIND, False, "admission-policies", _POLICY_LABEL),
+)
+
+
+def prune_plan(batches, namespaces):
+    """What apply mode deletes after the batches: ``{"namespaces": [...], "kinds": [...]}``.
+
+    ``kinds``: per kind this area owns, in deletion order, ``api_version``,
+    ``kind``, ``namespaced``, ``batch`` (the batch that applies it: a run
+    limited to other batches leaves it alone), ``label_selectors`` (what
+    ``kubernetes.core.k8s_info`` lists: ``app.kubernetes.io/managed-by=
+    netstack.baremetal`` and the area's own label key) and ``keep``, the
+    sorted ``[namespace, name]`` pairs the plan holds (namespace ``""`` for
+    cluster-scoped kinds).  ``namespaces``: where namespaced stale objects
+    are looked for (the planned tenants' namespaces).
+    """
+    kinds = []
+    for api_version, kind, namespaced, batch_name, area_label in _PRUNED_KINDS:
+        keep = set()
+        for batch in batches:
+            if batch["name"] != batch_name:
+                continue
+            for obj in batch["objects"]:
+                if obj["kind"] == kind and _group(obj["apiVersion"]) == _group(api_version):
+                    keep.add((obj["metadata"].get("namespace") or "", obj["metadata"]["name"]))
+        kinds.append({"api_version": api_version, "kind": kind, "namespaced": namespaced, "batch": batch_name,
+                      "label_selectors": ["%s=%s" % (tenant_policies.MANAGED_BY_LABEL,
+                                                     tenant_policies.MANAGED_BY_VALUE), area_label],
+                      "keep": [list(pair) for pair in sorted(keep)]})
+    return {"namespaces": sorted(set(namespaces)), "kinds": kinds}
+
+
+def _group(api_version):
+    return api_version.rsplit("/", 1)[0] if "/" in (api_version or "") else ""
+
+
+def _requirement(selector):
+    """One label selector requirement -> (key, operator, value); ``=``, ``==``, ``!=``, ``key`` and ``!key``."""
+    selector = selector.strip()
+    for operator in ("!=", "==", "="):
+        if operator in selector:
+            key, value = selector.split(operator, 1)
+            return key.strip(), "!=" if operator == "!=" else "=", value.strip()
+    if selector.startswith("!"):
+        return selector[1:].strip(), "!", None
+    return selector, "exists", None
+
+
+def selector_matches(label_selectors, labels):
+    """True when ``labels`` meet every requirement of ``label_selectors`` (a list of comma-separated strings)."""
+    for selector in label_selectors:
+        for part in selector.split(","):
+            if not part.strip():
+                continue
+            key, operator, value = _requirement(part)
+            if operator == "exists" and key not in labels:
+                return False
+            if operator == "!" and key in labels:
+                return False
+            if operator == "=" and labels.get(key) != value:
+                return False
+            if operator == "!=" and labels.get(key) == value:
+                return False
+    return True
+
+
+def _listed_objects(listed):
+    """Objects from a list of objects, ``k8s_info`` results (``resources``) or a looped register (``results``)."""
+    if isinstance(listed, dict):
+        listed = listed.get("results", [listed])
+    for item in listed or []:
+        if not isinstance(item, dict):
+            continue
+        if "resources" in item and "metadata" not in item:
+            for obj in item.get("resources") or []:
+                if isinstance(obj, dict):
+                    yield obj
+        elif "metadata" in item:
+            yield item
+
+
+def stale_objects(prune, listed):
+    """The objects to delete: listed, of a kind in ``prune``, carrying the kind's labels, in the scope (namespaced
+    kinds: a planned tenant namespace), not being deleted already, and not held by the plan.
+
+    ``listed``: what the cluster returned (see ``_listed_objects``).  Returns
+    ``[{apiVersion, kind, metadata: {name[, namespace]}}]`` (the shape
+    ``kubernetes.core.k8s`` deletes with ``state: absent``), in deletion
+    order: kind as in ``prune["kinds"]``, then namespace, then name.
+    """
+    scope = set(prune.get("namespaces") or [])
+    kinds = {}
+    for position, entry in enumerate(prune.get("kinds") or []):
+        keep = set((ns or "", name) for ns, name in entry.get("keep") or [])
+        kinds[(_group(entry["api_version"]), entry["kind"])] = (position, entry, keep)
+    stale = {}
+    for obj in _listed_objects(listed):
+        found = kinds.get((_group(obj.get("apiVersion")), obj.get("kind")))
+        metadata = obj.get("metadata") or {}
+        if found is None or not metadata.get("name") or metadata.get("deletionTimestamp"):
+            continue
+        position, entry, keep = found
+        namespace, name = metadata.get("namespace") or "", metadata["name"]
+        if not selector_matches(entry["label_selectors"], metadata.get("labels") or {}):
+            continue
+        in_scope = namespace in scope if entry["namespaced"] else not namespace
+        if not in_scope:
+            continue
+        if (namespace, name) in keep:
+            continue
+        ref = {"apiVersion": obj.get("apiVersion") or entry["api_version"], "kind": entry["kind"],
+               "metadata": {"name": name}}
+        if namespace:
+            ref["metadata"]["namespace"] = namespace
+        stale[(position, namespace, name)] = ref
+    return [stale[key] for key in sorted(stale)]
 
 
 def _notes(section, pools, implementation):

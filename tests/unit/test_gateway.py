@@ -645,3 +645,191 @@ def test_crd_reference_is_overridable():
     problems = []
     reference = gw.gateway_api_crds(site, problems)
     assert reference["path"] == "/srv/mirror/experimental-install.yaml" and problems == []
+
+
+# --- day 2: what the plan no longer holds ---------------------------------------
+
+OWNED = {"app.kubernetes.io/managed-by": "netstack.baremetal"}
+
+
+def _ref(obj):
+    return (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+
+
+def _owned_refs(section):
+    """(kind, namespace, name) of every whole object the plan applies (the partial Namespaces are only patches)."""
+    return set(_ref(o) for o in objects(section) if o["kind"] != "Namespace")
+
+
+def _http01_site():
+    tenants = example_tenants()
+    tenants["root"]["gateway_hostnames"] = ["dashboard.example.org", "example.org"]
+    tenants["dev"]["gateway_hostnames"] = ["app.dev.alice.example.org"]
+    return make_site(tenants, tls={"mode": "http01"})
+
+
+def test_every_generated_object_carries_the_labels_its_kind_is_listed_by(example_plan):
+    for section in (example_plan["gateway"], planned(_http01_site())):
+        prune = section["prune"]
+        kinds = dict(((k["api_version"], k["kind"]), k) for k in prune["kinds"])
+        generated = [o for o in objects(section) if o["kind"] != "Namespace"]
+        assert {"Gateway", "HTTPRoute", "Issuer", "Certificate", "ValidatingAdmissionPolicy",
+                "ValidatingAdmissionPolicyBinding"} == set(o["kind"] for o in generated)
+        for obj in generated:
+            labels = obj["metadata"]["labels"]
+            assert labels["app.kubernetes.io/managed-by"] == "netstack.baremetal", _ref(obj)
+            entry = kinds[(obj["apiVersion"], obj["kind"])]
+            if entry["namespaced"]:
+                assert labels["cozystack.io/gateway"] == obj["metadata"]["namespace"], _ref(obj)
+                assert obj["metadata"]["namespace"] in prune["namespaces"]
+            else:
+                assert "internal.cozystack.io/managed-by-cozystack" in labels, _ref(obj)
+            assert gw.selector_matches(entry["label_selectors"], labels), _ref(obj)
+            assert [obj["metadata"].get("namespace", ""), obj["metadata"]["name"]] in entry["keep"]
+            assert any(b["name"] == entry["batch"] and obj in b["objects"] for b in section["apply"])
+        # keep holds exactly the planned objects; the plan keeps none of its own objects out
+        kept = set((k["kind"], ns, name) for k in prune["kinds"] for ns, name in k["keep"])
+        assert kept == _owned_refs(section)
+        assert gw.stale_objects(prune, objects(section)) == []
+    assert example_plan["gateway"]["prune"]["namespaces"] == [
+        "tenant-alice", "tenant-alice-dev", "tenant-alice-dev-feature", "tenant-alice-staging", "tenant-bob",
+        "tenant-root"]
+
+
+def _listed(kind, namespace, name, labels, api_version=None, **metadata):
+    meta = {"name": name, "labels": labels, "uid": "u-" + name, "resourceVersion": "7"}
+    if namespace:
+        meta["namespace"] = namespace
+    meta.update(metadata)
+    versions = {"Gateway": "gateway.networking.k8s.io/v1", "HTTPRoute": "gateway.networking.k8s.io/v1",
+                "Certificate": "cert-manager.io/v1", "Issuer": "cert-manager.io/v1", "Secret": "v1",
+                "ValidatingAdmissionPolicy": "admissionregistration.k8s.io/v1"}
+    return {"apiVersion": api_version or versions[kind], "kind": kind, "metadata": meta, "spec": {}}
+
+
+def test_stale_objects_only_ours_never_kept():
+    section = planned(_http01_site())
+    prune = section["prune"]
+    ours = dict(OWNED, **{"cozystack.io/gateway": "tenant-root", "cozystack.io/per-listener-cert": "true"})
+    gone = gw.listener_name("https", "old.example.org")[len("https-"):]
+    stale_cert = _listed("Certificate", "tenant-root", "cozystack-%s-tls" % gone, ours)
+    stale_gateway = _listed("Gateway", "tenant-bob", "cozystack", dict(OWNED, **{"cozystack.io/gateway": "tenant-bob"}))
+    stale_policy = _listed("ValidatingAdmissionPolicy", None, "cozystack-old-policy",
+                           dict(OWNED, **{"internal.cozystack.io/managed-by-cozystack": ""}))
+    planned_cert = objects(section, "Certificate", "tenant-root")[0]
+    survivors = [
+        # the reference controller's Gateway and a look-alike without our managed-by label
+        _listed("Gateway", "tenant-bob", "cozystack-old", {"cozystack.io/gateway": "tenant-bob",
+                                                           "cozystack.io/managed-by": "cozystack-controller"}),
+        _listed("Certificate", "tenant-root", "cozystack-%s-tls" % gone + "-copy", {"cozystack.io/gateway": "tenant-root"}),
+        # another owner's value of managed-by, another area's object (no gateway label)
+        _listed("HTTPRoute", "tenant-root", "cozystack-http-redirect-2", {
+            "app.kubernetes.io/managed-by": "helm", "cozystack.io/gateway": "tenant-root"}),
+        _listed("HTTPRoute", "tenant-root", "dashboard", dict(OWNED, **{"netstack.baremetal/tenant": "tenant-root"})),
+        # a namespace no planned tenant has (left to the tenant removal), a Secret (never pruned)
+        _listed("Gateway", "tenant-carol", "cozystack", dict(OWNED, **{"cozystack.io/gateway": "tenant-carol"})),
+        _listed("Secret", "tenant-root", "cozystack-%s-tls" % gone, ours),
+        # being deleted already: deleting it again would report a change on every run
+        _listed("Issuer", "tenant-bob", "cozystack-gateway", dict(OWNED, **{"cozystack.io/gateway": "tenant-bob"}),
+                deletionTimestamp="2026-01-01T00:00:00Z"),
+        # a planned object, as the cluster returns it (server fields, extra labels)
+        dict(copy.deepcopy(planned_cert), metadata=dict(planned_cert["metadata"], uid="x", resourceVersion="9")),
+        # the planned policies, named like the stale one
+        _listed("ValidatingAdmissionPolicy", None, ap.GATEWAY_POLICY, dict(OWNED, **ap.REFERENCE_LABELS)),
+        _listed("ValidatingAdmissionPolicy", None, "cozystack-foreign-policy", dict(ap.REFERENCE_LABELS)),
+    ]
+    listed = survivors + [stale_policy, stale_cert, stale_gateway]
+    expected = [
+        {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+         "metadata": {"name": "cozystack", "namespace": "tenant-bob"}},
+        {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+         "metadata": {"name": "cozystack-%s-tls" % gone, "namespace": "tenant-root"}},
+        {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+         "metadata": {"name": "cozystack-old-policy"}},
+    ]
+    assert gw.stale_objects(prune, listed) == expected
+    # the order does not depend on the listing's; k8s_info results and a looped register give the same
+    assert gw.stale_objects(prune, list(reversed(listed))) == expected
+    results = [{"resources": [o for o in listed if o["kind"] == k["kind"]], "api_found": True,
+                "gateway_prune_kind": k} for k in prune["kinds"]]
+    assert gw.stale_objects(prune, results) == expected
+    assert gw.stale_objects(prune, {"results": results + [{"skipped": True}], "changed": False}) == expected
+    assert gw.stale_objects(prune, []) == []
+
+
+def test_selector_matches():
+    labels = {"a": "1", "b": ""}
+    assert gw.selector_matches(["a=1", "b"], labels) and gw.selector_matches(["a==1,b,!c", "a!=2"], labels)
+    assert not gw.selector_matches(["a=2"], labels) and not gw.selector_matches(["c"], labels)
+    assert not gw.selector_matches(["!b"], labels) and not gw.selector_matches(["a!=1"], labels)
+    assert gw.selector_matches([], labels)
+
+
+def test_switching_a_tenant_off_and_removing_a_hostname_prunes_exactly_what_went():
+    site = _http01_site()
+    before = planned(site)
+    site["tenants"]["alice"].pop("gateway")                       # alice inherits root's Gateway
+    site["tenants"]["root"]["gateway_hostnames"] = ["example.org"]   # dashboard.example.org goes
+    after = planned(site)
+    cluster = objects(before) + objects(after)                     # after the apply, before the prune
+    stale = [_ref(o) for o in gw.stale_objects(after["prune"], cluster)]
+    dashboard = "cozystack-%s-tls" % gw.listener_name("https", "dashboard.example.org")[len("https-"):]
+    assert stale == [("HTTPRoute", "tenant-alice", "cozystack-http-redirect"),
+                     ("Gateway", "tenant-alice", "cozystack"),
+                     ("Certificate", "tenant-alice",
+                      "cozystack-%s-tls" % gw.listener_name("https", "app.dev.alice.example.org")[len("https-"):]),
+                     ("Certificate", "tenant-root", dashboard),
+                     ("Issuer", "tenant-alice", "cozystack-gateway")]
+    assert set(stale) == _owned_refs(before) - _owned_refs(after)
+    # the feature switched off: every Gateway object goes, the admission policies stay (they guard Ingresses too)
+    site["cluster"]["features"]["gateway_api"]["enabled"] = False
+    for options in site["tenants"].values():
+        options.pop("gateway", None)
+        options.pop("gateway_hostnames", None)
+    off = planned(site)
+    stale = [_ref(o) for o in gw.stale_objects(off["prune"], cluster)]
+    assert set(stale) == (_owned_refs(before) | _owned_refs(after)) - _owned_refs(off)
+    assert set(kind for kind, _ns, _n in stale) == {"HTTPRoute", "Gateway", "Certificate", "Issuer"}
+    assert off["prune"]["namespaces"] == after["prune"]["namespaces"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(trees(), st.lists(st.tuples(st.integers(0, 2), st.booleans()), min_size=9, max_size=9),
+       st.sampled_from(["http01", "dns01"]))
+def test_random_changes_prune_the_difference(tenants, changes, mode):
+    """Any change of who owns a Gateway and of the hostnames: stale == what the old plan applied and the new does
+    not, computed on a cluster holding both (after the new apply, before the prune)."""
+    tls = DNS01 if mode == "dns01" else {"mode": "http01"}
+    site = make_site(tenants, tls=tls, pools=[{"name": "public", "addresses": ["10.30.0.0/24"]}])
+
+    def serve_www(keep):
+        for entry in tenants_mod.plan_tenants(site)["tenants"]:
+            if entry["services"]["gateway"] and keep(entry["name"]):
+                site["tenants"][entry["name"]]["gateway_hostnames"] = ["www." + entry["host"]]
+    serve_www(lambda name: True)
+    before = planned(site)
+    change = dict(zip(sorted(site["tenants"]), changes))
+    for name, options in site["tenants"].items():
+        options.pop("gateway", None)
+        options.pop("gateway_hostnames", None)
+        if change[name][0]:
+            options["gateway"] = change[name][0] == 1
+    serve_www(lambda name: change[name][1])
+    after = planned(site)
+    stale = gw.stale_objects(after["prune"], objects(before) + objects(after))
+    assert set(_ref(o) for o in stale) == _owned_refs(before) - _owned_refs(after)
+    assert len(stale) == len(set(_ref(o) for o in stale))
+
+
+def test_gateway_stale_filter():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.netstack.baremetal.plugins.filter.gateway_stale import FilterModule
+    stale_filter = FilterModule().filters()["gateway_stale"]
+    section = planned(_http01_site())
+    leftover = _listed("Gateway", "tenant-bob", "cozystack", dict(OWNED, **{"cozystack.io/gateway": "tenant-bob"}))
+    register = {"results": [{"resources": [leftover]}, {"resources": objects(section, "Gateway")}]}
+    assert stale_filter(section["prune"], register) == [{
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": "cozystack", "namespace": "tenant-bob"}}]
+    with pytest.raises(AnsibleFilterError, match="gateway.prune"):
+        stale_filter(section["apply"], register)

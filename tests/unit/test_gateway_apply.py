@@ -13,6 +13,12 @@ field manager, that missing platform namespaces are skipped rather than
 created, that the DNS-01 Secret is built from the inventory variable without
 the value reaching the output, that a second run changes nothing, and that
 check mode writes nothing.
+
+Day 2: lists honour ``labelSelector`` (``k=v``, ``k==v``, ``k!=v``, ``k``,
+``!k``, comma-separated) and DELETE removes the object (``dryRun=All``: only
+logged).  One server serves the whole module; ``kube`` resets it per test and
+the first apply of the example inventory runs once (``first_apply``) for the
+tests that start from it.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -50,6 +56,25 @@ CRDS = ["gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s
         "tlsroutes.gateway.networking.k8s.io", "issuers.cert-manager.io", "certificates.cert-manager.io"]
 
 
+def _selected(labels, selector):
+    """True when ``labels`` meet the label selector string (the subset of the syntax kubectl users write)."""
+    for requirement in filter(None, (part.strip() for part in (selector or "").split(","))):
+        if "!=" in requirement:
+            key, value = requirement.split("!=", 1)
+            if labels.get(key) == value:
+                return False
+        elif "=" in requirement:
+            key, value = requirement.replace("==", "=").split("=", 1)
+            if labels.get(key) != value:
+                return False
+        elif requirement.startswith("!"):
+            if requirement[1:] in labels:
+                return False
+        elif requirement not in labels:
+            return False
+    return True
+
+
 def _merge(base, patch):
     for key, value in patch.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):
@@ -67,6 +92,12 @@ class FakeKube:
         self.log = []
         self.lock = threading.Lock()
         self.version = 100
+        self.reset()
+
+    def reset(self):
+        """Back to the initial cluster: the existing namespaces and the CRDs, an empty log."""
+        self.objects.clear()
+        del self.log[:]
         for name in EXISTING_NAMESPACES:
             self.put("", "namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
                 "name": name, "labels": {"kubernetes.io/metadata.name": name}}})
@@ -83,6 +114,11 @@ class FakeKube:
 
     def applied(self, kind=None):
         return [entry for entry in self.log if entry["verb"] == "apply" and (kind is None or entry["kind"] == kind)]
+
+    def deleted(self, log=None, dry_run=False):
+        """(kind, namespace, name) of the DELETE requests in ``log`` (default: all), dry runs or real ones."""
+        return [(e["kind"], e["namespace"], e["name"]) for e in (self.log if log is None else log)
+                if e["verb"] == "delete" and e["dry_run"] == dry_run]
 
     # --- HTTP ---------------------------------------------------------------
 
@@ -138,8 +174,11 @@ class FakeKube:
             group, version, plural, kind, namespace, name = target
             key = (group, plural, namespace, name)
             if method == "GET" and name is None:
+                selector = (query.get("labelSelector") or [""])[0]
+                self.log.append({"verb": "list", "kind": kind, "namespace": namespace, "selector": selector})
                 items = [copy.deepcopy(o) for (g, p, ns, _n), o in sorted(self.objects.items())
-                         if g == group and p == plural and (namespace is None or ns == namespace)]
+                         if g == group and p == plural and (namespace is None or ns == namespace)
+                         and _selected(o["metadata"].get("labels") or {}, selector)]
                 return 200, {"kind": kind + "List", "apiVersion": version if not group else group + "/" + version,
                              "metadata": {"resourceVersion": str(self.version)}, "items": items}
             if method == "GET":
@@ -160,6 +199,17 @@ class FakeKube:
                 if merged != current:
                     self.put(group, plural, namespace, merged)
                 return 200, copy.deepcopy(self.objects[key])
+            if method == "DELETE" and name is not None:
+                dry_run = query.get("dryRun") == ["All"]
+                self.log.append({"verb": "delete", "kind": kind, "namespace": namespace, "name": name,
+                                 "dry_run": dry_run})
+                if key not in self.objects:
+                    return 404, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound",
+                                 "code": 404, "message": "%s %s not found" % (plural, name)}
+                gone = copy.deepcopy(self.objects[key])
+                if not dry_run:
+                    del self.objects[key]
+                return 200, gone
             return 405, {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 405,
                          "message": "%s not implemented" % method}
 
@@ -184,18 +234,38 @@ def _handler(kube):
     return Handler
 
 
-@pytest.fixture
-def kube():
+@pytest.fixture(scope="module")
+def server():
+    """One fake API server for the module (the tests reset or restore its state)."""
     fake = FakeKube()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    fake.url = "http://127.0.0.1:%d" % server.server_address[1]
+    fake.url = "http://127.0.0.1:%d" % httpd.server_address[1]
     try:
         yield fake
     finally:
-        server.shutdown()
-        server.server_close()
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def kube(server):
+    server.reset()
+    return server
+
+
+@pytest.fixture(scope="module")
+def first_apply(server, tmp_path_factory):
+    """The example inventory applied once to an empty cluster: (inventory, output, log, objects after it)."""
+    if PLAYBOOK is None:
+        pytest.skip("ansible-playbook not installed")
+    server.reset()
+    tmp_path = tmp_path_factory.mktemp("gateway-apply")
+    inventory = _inventory(tmp_path, server)
+    output = _run(inventory)
+    return {"tmp_path": tmp_path, "inventory": inventory, "output": output, "log": copy.deepcopy(server.log),
+            "objects": copy.deepcopy(server.objects)}
 
 
 def _inventory(tmp_path, kube):
@@ -239,11 +309,10 @@ def _recap_changed(output):
     return int(line.split("changed=")[1].split()[0])
 
 
-@pytest.mark.skipif(PLAYBOOK is None, reason="ansible-playbook not installed")
-def test_apply_mode_against_a_fake_api_server(tmp_path, kube):
-    inventory = _inventory(tmp_path, kube)
-    output = _run(inventory)
-    applied = kube.applied()
+def test_apply_mode_against_a_fake_api_server(first_apply):
+    output, log = first_apply["output"], first_apply["log"]
+    objects = first_apply["objects"]
+    applied = [entry for entry in log if entry["verb"] == "apply"]
     kinds = [entry["kind"] for entry in applied]
     # the Secret first, then the batches in order: policies, tenant namespaces, attached namespaces, gateways
     order = ["Secret", "ValidatingAdmissionPolicy", "Namespace", "Issuer"]
@@ -252,40 +321,133 @@ def test_apply_mode_against_a_fake_api_server(tmp_path, kube):
     assert all(e["field_manager"] == "netstack-gateway" and e["force"] and not e["dry_run"] for e in applied)
     assert kinds.count("ValidatingAdmissionPolicy") == 6 and kinds.count("Gateway") == 2
     # platform namespaces that do not exist are skipped, not created
-    namespaces = [e["name"] for e in kube.applied("Namespace")]
+    namespaces = [e["name"] for e in applied if e["kind"] == "Namespace"]
     assert "cozy-dashboard" in namespaces and "default" in namespaces
-    assert "cozy-keycloak" not in namespaces and ("", "namespaces", None, "cozy-keycloak") not in kube.objects
-    dashboard = kube.objects[("", "namespaces", None, "cozy-dashboard")]["metadata"]["labels"]
+    assert "cozy-keycloak" not in namespaces and ("", "namespaces", None, "cozy-keycloak") not in objects
+    dashboard = objects[("", "namespaces", None, "cozy-dashboard")]["metadata"]["labels"]
     assert dashboard["gateway.netstack.baremetal/tenant-root"] == "true"
     assert dashboard["gateway.netstack.baremetal/tenant-alice"] == "true"
     # the partial Namespace keeps what others set (the server's name label here)
-    bob = kube.objects[("", "namespaces", None, "tenant-bob")]["metadata"]
+    bob = objects[("", "namespaces", None, "tenant-bob")]["metadata"]
     assert bob["labels"] == {"kubernetes.io/metadata.name": "tenant-bob",
                              "gateway.netstack.baremetal/tenant-root": "true"}
     # the DNS-01 credential: in the cluster, in both Gateway namespaces, never in the output or the bundle
     for namespace in ("tenant-root", "tenant-alice"):
-        secret = kube.objects[("", "secrets", namespace, "cloudflare-api-token")]
+        secret = objects[("", "secrets", namespace, "cloudflare-api-token")]
         assert base64.b64decode(secret["data"]["api-token"]).decode() == SECRET_VALUE
     assert SECRET_VALUE not in output
-    assert subprocess.run(["grep", "-rq", SECRET_VALUE, str(tmp_path / "bundle")], check=False).returncode == 1
-    gateway = kube.objects[("gateway.networking.k8s.io", "gateways", "tenant-root", "cozystack")]
+    bundle = str(first_apply["tmp_path"] / "bundle")
+    assert subprocess.run(["grep", "-rq", SECRET_VALUE, bundle], check=False).returncode == 1
+    gateway = objects[("gateway.networking.k8s.io", "gateways", "tenant-root", "cozystack")]
     assert gateway["spec"]["infrastructure"]["annotations"]["metallb.io/address-pool"] == "public"
     assert _recap_changed(output) > 0
+    # the pruning step listed every kind the area owns by its labels, after the last apply, and found nothing
+    lists = [i for i, e in enumerate(log) if e["verb"] == "list" and "cozystack.io/gateway" in e["selector"]]
+    assert len(lists) == 4 and min(lists) > max(i for i, e in enumerate(log) if e["verb"] == "apply")
+    assert [e["kind"] for e in log if e["verb"] == "list" and "managed-by-cozystack" in e["selector"]] == [
+        "ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicy"]
+    assert not [e for e in log if e["verb"] == "delete"] and "nothing to delete" in output
+    # idempotence (a second run changes nothing) and check mode: test_day2_prune, from this state
 
-    # idempotence: the same inventory again changes nothing
-    count = len(kube.log)
-    again = _run(inventory)
-    assert _recap_changed(again) == 0, again[-4000:]
-    assert len(kube.log) > count
 
-    # check mode with --diff on a fresh API server: every object is looked at, nothing is stored
-    kube.objects.clear()
-    kube.objects.update(FakeKube().objects)
-    before = copy.deepcopy(kube.objects)
+# Objects the second inventory must not delete: the reference controller's Gateway (its own labels, not ours),
+# a route named like ours in a pruned namespace without our managed-by label, a policy of the reference platform,
+# one of our Gateways in a namespace no planned tenant has (a tenant gone from the inventory: the tenant removal's
+# job), and the Secrets cert-manager and the role created.
+FOREIGN = [
+    ("gateway.networking.k8s.io", "gateways", "tenant-bob", {
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {
+            "name": "cozystack", "namespace": "tenant-bob",
+            "labels": {"cozystack.io/gateway": "tenant-bob", "cozystack.io/managed-by": "cozystack-controller"}}}),
+    ("gateway.networking.k8s.io", "httproutes", "tenant-alice", {
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": {
+            "name": "cozystack-http-redirect-legacy", "namespace": "tenant-alice",
+            "labels": {"cozystack.io/gateway": "tenant-alice"}}}),
+    ("admissionregistration.k8s.io", "validatingadmissionpolicies", None, {
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": {
+            "name": "cozystack-gateway-hostname-policy-old", "labels": {
+                "internal.cozystack.io/managed-by-cozystack": ""}}}),
+    ("gateway.networking.k8s.io", "gateways", "tenant-carol", {
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": {
+            "name": "cozystack", "namespace": "tenant-carol",
+            "labels": {"cozystack.io/gateway": "tenant-carol", "app.kubernetes.io/managed-by": "netstack.baremetal"}}}),
+    ("", "secrets", "tenant-alice", {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {
+            "name": "cozystack-gateway-tls", "namespace": "tenant-alice",
+            "labels": {"cozystack.io/gateway": "tenant-alice", "app.kubernetes.io/managed-by": "netstack.baremetal"}}}),
+]
+
+
+def _without_alice_gateway(inventory, tmp_path):
+    """A copy of the inventory where alice no longer owns a Gateway (it inherits root's) and the admission
+    policies are switched off."""
+    copy_dir = tmp_path / "inventory-day2"
+    shutil.copytree(str(inventory), str(copy_dir))
+    tenants_file = copy_dir / "group_vars" / "all" / "tenants.yml"
+    tenants = yaml.safe_load(tenants_file.read_text())
+    del tenants["netstack_tenants"]["alice"]["gateway"]
+    tenants_file.write_text(yaml.safe_dump(tenants))
+    cluster_file = copy_dir / "group_vars" / "all" / "cluster.yml"
+    cluster = yaml.safe_load(cluster_file.read_text())
+    cluster["netstack_cluster"]["features"]["gateway_api"]["admission_policies"] = False
+    cluster_file.write_text(yaml.safe_dump(cluster))
+    return copy_dir
+
+
+def test_day2_prune(first_apply, server, tmp_path):
+    """Alice stops owning a Gateway and the policies are switched off: check mode deletes nothing, the apply
+    deletes exactly what the plan no longer holds after applying the rest, a further run changes nothing."""
+    server.reset()
+    server.objects.clear()
+    server.objects.update(copy.deepcopy(first_apply["objects"]))
+    for group, plural, namespace, obj in FOREIGN:
+        server.put(group, plural, namespace, copy.deepcopy(obj))
+    inventory = _without_alice_gateway(first_apply["inventory"], tmp_path)
+    policies = ["cozystack-gateway-hostname-policy", "cozystack-ingress-hostname-policy",
+                "cozystack-namespace-host-label-policy", "cozystack-route-hostname-policy",
+                "cozystack-route-hostname-policy-tls", "cozystack-tenant-host-policy"]
+    stale = ([("HTTPRoute", "tenant-alice", "cozystack-http-redirect"), ("Gateway", "tenant-alice", "cozystack"),
+              ("Certificate", "tenant-alice", "cozystack-gateway-tls"), ("Issuer", "tenant-alice", "cozystack-gateway")]
+             + [("ValidatingAdmissionPolicyBinding", None, name) for name in policies]
+             + [("ValidatingAdmissionPolicy", None, name) for name in policies])
+
+    root_key = ("gateway.networking.k8s.io", "gateways", "tenant-root", "cozystack")
+    assert "*.alice.example.org" not in [l.get("hostname") for l in server.objects[root_key]["spec"]["listeners"]]
+
+    # check mode (--diff): the stale objects are reported and dry-run deleted, nothing is stored or deleted
+    before = copy.deepcopy(server.objects)
     output = _run(inventory, "--check", "--diff")
-    assert kube.objects == before
+    assert server.objects == before
+    assert server.deleted() == [] and server.deleted(dry_run=True) == stale
+    assert "would delete (check mode)" in output and "Gateway tenant-alice cozystack" in output
+    assert "ValidatingAdmissionPolicy - cozystack-tenant-host-policy" in output
     shown = output[output.index("Show the changes of the batch (--diff), gateways"):]
-    assert "kind: Gateway" in shown and "name: cozystack" in shown
+    shown = shown[:shown.index("TASK [")]
+    assert "*.alice.example.org" in shown     # root's Gateway takes alice's names
+
+    # apply: root's Gateway takes alice's names first, then the stale objects go, in order, and nothing else
+    start = len(server.log)
+    output = _run(inventory)
+    log = server.log[start:]
+    assert server.deleted(log) == stale and server.deleted(log, dry_run=True) == []
+    last_apply = max(i for i, e in enumerate(log) if e["verb"] == "apply" and not e["dry_run"])
+    assert min(i for i, e in enumerate(log) if e["verb"] == "delete") > last_apply
+    assert "*.alice.example.org" in [l.get("hostname") for l in server.objects[root_key]["spec"]["listeners"]]
+    for kind, namespace, name in stale:
+        assert not [k for k in server.objects if k[2] == namespace and k[3] == name and
+                    server.objects[k]["kind"] == kind]
+    for group, plural, namespace, obj in FOREIGN:
+        assert (group, plural, namespace, obj["metadata"]["name"]) in server.objects, obj
+    assert ("", "secrets", "tenant-alice", "cloudflare-api-token") in server.objects
+    assert ("", "namespaces", None, "tenant-alice") in server.objects
+    assert _recap_changed(output) > 0
+
+    # idempotence: the same inventory again changes nothing and deletes nothing
+    start = len(server.log)
+    output = _run(inventory)
+    assert _recap_changed(output) == 0, output[-4000:]
+    assert len(server.log) > start and server.deleted(server.log[start:]) == []
+    assert "nothing to delete" in output
 
 
 @pytest.mark.skipif(PLAYBOOK is None, reason="ansible-playbook not installed")
@@ -294,4 +456,4 @@ def test_apply_mode_stops_before_sending_anything_without_the_crds(tmp_path, kub
     del kube.objects[("apiextensions.k8s.io", "customresourcedefinitions", None, "tlsroutes.gateway.networking.k8s.io")]
     output = _run(inventory, expect_failure=True)
     assert "Missing CRDs tlsroutes.gateway.networking.k8s.io" in output
-    assert kube.applied() == []
+    assert kube.applied() == [] and kube.deleted() == []
