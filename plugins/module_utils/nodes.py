@@ -21,7 +21,8 @@ through ``yamlout``, so a node's file is byte for byte the bundle's).
 * Talos: ``nodes/<host>/talos-patch.yaml``, ``nodes/<host>/network.yaml``
   (config patches for ``talosctl gen config``; the full configs need the
   cluster secrets, which the talos_nodes role adds when it has them);
-* kubeadm: ``nodes/<host>/kubeadm.yaml``, ``nodes/<host>/networkd/*``,
+* kubeadm: ``nodes/<host>/kubeadm.yaml``, ``nodes/<host>/networkd/*`` (or
+  ``nodes/<host>/netplan/60-netstack.yaml`` with the netplan renderer),
   ``nodes/<host>/kube-vip.yaml`` (control plane), ``nodes/<host>/files/<path>``
   (every other file the prep role writes, e.g. ``files/etc/containerd/config.toml``);
 * ``nodes/README.md``: what each file is and the commands that use it.
@@ -92,7 +93,7 @@ def render_nodes(plan):
             kubeadm = node["kubeadm"]
             files[base + "kubeadm.yaml"] = dump_yaml_all(kubeadm["config_documents"])
             for item in kubeadm["files"]["network"]:
-                files[base + "networkd/" + posixpath.basename(item["path"])] = item["content"]
+                files[base + "%s/%s" % (kubeadm["network_renderer"], posixpath.basename(item["path"]))] = item["content"]
             for group in ("system", "containerd", "apt"):
                 for item in kubeadm["files"][group]:
                     files[base + "files" + item["path"]] = item["content"]
@@ -120,7 +121,8 @@ def _readme(plan, talos_rows, kubeadm_rows):
         lines += ["## kubeadm", "",
                   "`kubeadm.yaml` is the configuration `kubeadm init` (role `init`) or `kubeadm join` uses; the "
                   "join token, CA hash and certificate key are placeholders the bootstrap role fills in at run "
-                  "time. `networkd/` goes to `/etc/systemd/network/`, `files/` mirrors the node's file system, "
+                  "time. `networkd/` goes to `/etc/systemd/network/` (`netplan/` to `/etc/netplan/` with the netplan "
+                  "renderer), `files/` mirrors the node's file system, "
                   "`kube-vip.yaml` is the API VIP static pod of control-plane nodes.", "",
                   "| node | role | node IP | kernel modules |", "| --- | --- | --- | --- |"] + kubeadm_rows + [""]
     return "\n".join(lines)

@@ -11,9 +11,13 @@ kubeadm_bootstrap roles only copy files and run commands.
   packages (containerd from the distribution), the Kubernetes APT source
   (upstream pkgs.k8s.io or a mirror), containerd's ``config.toml`` with the
   systemd cgroup driver and ``certs.d`` registry mirrors.
-* Node network: systemd-networkd ``.netdev``/``.network`` files for the bond,
-  one 802.1Q VLAN per VLAN the node has an address on, the default route
-  through the node VLAN's gateway.
+* Node network: the bond, one 802.1Q VLAN per VLAN the node has an address
+  on, the default route through the node VLAN's gateway; written either as
+  systemd-networkd ``.netdev``/``.network`` files (renderer ``networkd``, the
+  default) or as one netplan file (renderer ``netplan``: Ubuntu and hosts
+  where cloud-init/netplan configures the NICs, whose generated
+  ``10-netplan-*`` files would otherwise win over ours). Both describe the
+  same network (``tests/unit/test_nodes_netplan.py``).
 * kubeadm (``kubeadm.k8s.io/v1beta4``): the first control-plane node gets
   Init + Cluster + Kubelet configuration, the others a JoinConfiguration whose
   token, CA hash and certificate key the bootstrap role fills in at run time
@@ -28,6 +32,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import nodes_common as common
+from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
 
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 CRI_SOCKET = "unix:///run/containerd/containerd.sock"
@@ -39,6 +44,19 @@ OS_PACKAGES = ("containerd", "conntrack", "socat", "ethtool", "iptables", "iprou
 CONFIG_PATH = "/etc/kubernetes/netstack/kubeadm.yaml"
 KUBE_VIP_PATH = "/etc/kubernetes/manifests/kube-vip.yaml"
 NETWORKD_DIR = "/etc/systemd/network"
+NETPLAN_DIR = "/etc/netplan"
+# After cloud-init's 50-cloud-init.yaml: netplan merges by interface id and the later file's keys win.
+NETPLAN_PATH = NETPLAN_DIR + "/60-netstack.yaml"
+NETPLAN_PACKAGE = "netplan.io"
+# Every node network file this collection may have written (either renderer): the prep role removes the
+# ones the plan no longer has (a VLAN taken out of the inventory, the other renderer's).
+NETWORK_PURGE = (NETWORKD_DIR + "/[0-9][0-9]-netstack-*.netdev", NETWORKD_DIR + "/[0-9][0-9]-netstack-*.network",
+                 NETPLAN_PATH)
+# Bond timers and hashing, shared by both renderers.
+BOND_MIIMON = "100ms"
+BOND_UPDELAY = "200ms"
+BOND_DOWNDELAY = "200ms"
+BOND_HASH = "layer3+4"
 MODULES_LOAD_PATH = "/etc/modules-load.d/netstack.conf"
 SYSCTL_PATH = "/etc/sysctl.d/90-netstack.conf"
 APT_SOURCE_PATH = "/etc/apt/sources.list.d/netstack-kubernetes.sources"
@@ -59,6 +77,7 @@ def plan_node(site, plan, host, init_host):
     cluster = plan["cluster"]
     settings = site["cluster"]["nodes"]
     kubeadm = settings["kubeadm"]
+    renderer = kubeadm["network_renderer"]
     node = plan["nodes"][host]
     net = common.node_network(plan, host)
     control_plane = node["role"] == "control-plane"
@@ -73,7 +92,8 @@ def plan_node(site, plan, host, init_host):
         "modules": [m["name"] for m in modules],
         "sysctls": sysctl_values,
         "sysctl_path": SYSCTL_PATH,
-        "packages": sorted(set(OS_PACKAGES) | set(kubeadm["packages"])),
+        "packages": sorted(set(OS_PACKAGES) | set(kubeadm["packages"])
+                           | ({NETPLAN_PACKAGE} if renderer == "netplan" else set())),
         "kubernetes_packages": ["%s=%s-*" % (name, cluster["kubernetes_version"]) for name in KUBERNETES_PACKAGES],
         "hold": list(KUBERNETES_PACKAGES),
         "apt": source,
@@ -87,12 +107,17 @@ def plan_node(site, plan, host, init_host):
                         _file(SYSCTL_PATH, HEADER + "".join("%s = %s\n" % kv for kv in sysctl_values.items()))]
                        + _module_options(modules)),
             "containerd": containerd_files(settings["registry_mirrors"], kubeadm["sandbox_image"]),
-            "network": networkd_files(net, settings["nameservers"]),
+            # the node network: networkd files, or the one netplan file (see network_renderer)
+            "network": network_files(net, settings["nameservers"], renderer),
             # the APT source (and the signing key when the inventory carries it)
             "apt": [_file(source["sources_path"], source["sources"])] + (
                 [_file(source["key_path"], source["key"])] if source["key"] else []),
         },
     }
+    entry["network_renderer"] = renderer
+    # the uplink NICs (bond members or the single uplink): no other netplan file may give them addresses
+    entry["network_nics"] = list(net["bond"]["members"]) if net["bond"] else ([net["parent"]] if net["parent"] else [])
+    entry["network_purge"] = list(NETWORK_PURGE)
     entry["init_host"] = init_host
     if role != "init":
         entry["join"] = documents[0]
@@ -186,6 +211,24 @@ def containerd_files(mirrors, sandbox_image):
     return files
 
 
+def network_files(net, nameservers, renderer="networkd"):
+    """The node network files of ``renderer`` (``networkd`` or ``netplan``); none without uplinks."""
+    if renderer == "netplan":
+        return netplan_files(net, nameservers)
+    return networkd_files(net, nameservers)
+
+
+def _bond_options(mode):
+    """``[(networkd key, netplan key, value)]`` of a bond mode: the same settings in both renderers."""
+    options = [("MIIMonitorSec", "mii-monitor-interval", BOND_MIIMON), ("UpDelaySec", "up-delay", BOND_UPDELAY),
+               ("DownDelaySec", "down-delay", BOND_DOWNDELAY)]
+    if mode == "802.3ad":
+        options += [("LACPTransmitRate", "lacp-rate", "fast"), ("TransmitHashPolicy", "transmit-hash-policy", BOND_HASH)]
+    elif mode == "balance-xor":
+        options.append(("TransmitHashPolicy", "transmit-hash-policy", BOND_HASH))
+    return options
+
+
 def networkd_files(net, nameservers):
     """systemd-networkd files: ``10-`` bond and members, ``20-`` the trunk, ``30-`` one VLAN each."""
     if net["parent"] is None:
@@ -194,11 +237,7 @@ def networkd_files(net, nameservers):
     parent = net["parent"]
     if net["bond"]:
         bond = net["bond"]
-        options = ["Mode=%s" % bond["mode"], "MIIMonitorSec=100ms", "UpDelaySec=200ms", "DownDelaySec=200ms"]
-        if bond["mode"] == "802.3ad":
-            options += ["LACPTransmitRate=fast", "TransmitHashPolicy=layer3+4"]
-        elif bond["mode"] == "balance-xor":
-            options.append("TransmitHashPolicy=layer3+4")
+        options = ["Mode=%s" % bond["mode"]] + ["%s=%s" % (key, value) for key, unused, value in _bond_options(bond["mode"])]
         files.append(_file("%s/10-netstack-%s.netdev" % (NETWORKD_DIR, parent), _ini([
             ("NetDev", ["Name=%s" % parent, "Kind=bond", "MTUBytes=%d" % net["mtu"]]),
             ("Bond", options)])))
@@ -224,6 +263,54 @@ def networkd_files(net, nameservers):
             ("Link", ["MTUBytes=%d" % vlan["mtu"]]),
             ("Network", network)])))
     return files
+
+
+def netplan_config(net, nameservers):
+    """The netplan (version 2) document of the node network, or ``None`` without uplinks.
+
+    The same network as ``networkd_files``: the NICs as ``ethernets`` (no DHCP, matched by the name the
+    inventory gives them), the bond with the same mode, timers and LACP settings, one VLAN each with the
+    same id, MTU, address, default route and DNS.  Two differences netplan imposes: it has no LLDP keys
+    for bonds, so LLDP is emitted from each uplink NIC (what the switch sees per port; networkd's files
+    set it on the bond); and bond members carry the bond's MTU explicitly (the kernel gives it to them
+    anyway), so an MTU another netplan file sets on the NIC (cloud-init's ``50-cloud-init.yaml``) loses.
+    """
+    if net["parent"] is None:
+        return None
+    parent = net["parent"]
+    bond = net["bond"]
+    ethernets = {}
+    for nic in (bond["members"] if bond else [parent]):
+        ethernets[nic] = {"match": {"name": nic}, "dhcp4": False, "dhcp6": False, "mtu": net["mtu"],
+                          "emit-lldp": True}
+        if not bond:
+            ethernets[nic]["link-local"] = []
+    config = {"version": 2, "renderer": "networkd", "ethernets": ethernets}
+    if bond:
+        parameters = {"mode": bond["mode"]}
+        parameters.update((key, value) for unused, key, value in _bond_options(bond["mode"]))
+        config["bonds"] = {parent: {"interfaces": list(bond["members"]), "mtu": net["mtu"], "link-local": [],
+                                    "parameters": parameters}}
+    vlans = {}
+    for vlan in net["vlans"]:
+        item = {"id": vlan["id"], "link": parent, "mtu": vlan["mtu"], "addresses": [vlan["address"]],
+                "link-local": []}
+        if vlan["gateway"]:
+            item["routes"] = [{"to": "default", "via": vlan["gateway"]}]
+            if nameservers:
+                item["nameservers"] = {"addresses": list(nameservers)}
+        vlans[vlan["link"]] = item
+    if vlans:
+        config["vlans"] = vlans
+    return {"network": config}
+
+
+def netplan_files(net, nameservers):
+    """``/etc/netplan/60-netstack.yaml`` (mode 0600: netplan warns about readable files), or none."""
+    config = netplan_config(net, nameservers)
+    if config is None:
+        return []
+    return [_file(NETPLAN_PATH, HEADER + dump_yaml(config), mode="0600")]
 
 
 def _ini(sections):

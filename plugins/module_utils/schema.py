@@ -259,7 +259,7 @@ NODES_SCHEMA = _obj("Settings shared by every node: OS preparation for Talos and
         "image": _str("Installer image; default `ghcr.io/cozystack/cozystack/talos:<version>` (Talos with the "
                       "extensions Cozystack needs).", minLength=1),
     }, default={}),
-    "kubeadm": _obj("kubeadm nodes (`node_os: kubeadm`, Debian or Ubuntu with systemd-networkd).", {
+    "kubeadm": _obj("kubeadm nodes (`node_os: kubeadm`, Debian or Ubuntu; systemd-networkd, directly or via netplan).", {
         "package_source": _obj("Where kubelet, kubeadm and kubectl come from (an APT repository).", {
             "url": _str("Repository URL; default the upstream `https://pkgs.k8s.io/core:/stable:/v<minor>/deb/`. "
                         "Point it at a mirror for air-gapped sites.", minLength=1),
@@ -276,6 +276,15 @@ NODES_SCHEMA = _obj("Settings shared by every node: OS preparation for Talos and
         "kube_vip_image": _str("kube-vip image of the API VIP static pod.", minLength=1,
                                default="ghcr.io/kube-vip/kube-vip:v0.9.2"),
         "sandbox_image": _str("containerd's pause image.", minLength=1, default="registry.k8s.io/pause:3.10"),
+        "network_renderer": {"type": "string", "enum": ["networkd", "netplan"], "default": "networkd",
+                             "description": "How the node network (bond, VLANs, addresses, routes, MTU) is "
+                                            "written: `networkd` as systemd-networkd files in "
+                                            "`/etc/systemd/network/` (`10-`/`20-`/`30-netstack-*`); `netplan` as "
+                                            "one `/etc/netplan/60-netstack.yaml` (mode 0600) applied with "
+                                            "`netplan apply`. Choose `netplan` on Ubuntu and wherever "
+                                            "cloud-init or netplan configures the NICs: netplan's "
+                                            "`/run/systemd/network/10-netplan-*` files sort before and win over "
+                                            "the networkd ones. The same network either way (docs/nodes.md)."},
     }, default={}),
 }, default={})
 

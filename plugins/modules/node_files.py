@@ -17,6 +17,8 @@ description:
   - One module run instead of one C(copy) per file, because the node preparation writes a dozen
     configuration files per node.
   - Reports the paths it changed in RV(changed_files), so handlers can react to the files they care about.
+  - Removes the files matching O(purge) that are not in O(files), so a file the plan no longer has (or
+    another renderer's) does not stay behind.
 options:
   files:
     description: The files, as computed by the plan.
@@ -36,6 +38,13 @@ options:
         description: Octal mode as a string.
         type: str
         default: "0644"
+  purge:
+    description:
+      - Absolute shell-style patterns (C(glob)) of files this collection may have written earlier. Every
+        regular file or symbolic link matching one, and not in O(files), is removed.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -55,17 +64,29 @@ EXAMPLES = r"""
   netstack.baremetal.node_files:
     files: "{{ netstack_plan.nodes[inventory_hostname].kubeadm.files.containerd }}"
   register: written
+
+- name: Write the node network files, remove the ones the plan no longer has
+  netstack.baremetal.node_files:
+    files: "{{ netstack_plan.nodes[inventory_hostname].kubeadm.files.network }}"
+    purge: "{{ netstack_plan.nodes[inventory_hostname].kubeadm.network_purge }}"
 """
 
 RETURN = r"""
 changed_files:
-  description: Paths whose content or mode changed (or would change in check mode).
+  description: Paths whose content or mode changed, or that were removed (or would be, in check mode).
   returned: always
   type: list
   elements: str
   sample: [/etc/containerd/config.toml]
+removed_files:
+  description: The paths of RV(changed_files) that were removed (or would be, in check mode) by O(purge).
+  returned: always
+  type: list
+  elements: str
+  sample: [/etc/systemd/network/30-netstack-bond0.70.network]
 """
 
+import glob
 import os
 import tempfile
 
@@ -104,7 +125,7 @@ def main():
             "path": {"type": "path", "required": True},
             "content": {"type": "str", "required": True},
             "mode": {"type": "str", "default": "0644"},
-        }}},
+        }}, "purge": {"type": "list", "elements": "str", "default": []}},
         supports_check_mode=True,
     )
     changed = []
@@ -130,7 +151,26 @@ def main():
                 _write(path, data, mode)
             except (IOError, OSError) as exc:
                 module.fail_json(msg="cannot write %s: %s" % (path, exc), changed_files=changed)
-    result = {"changed": bool(changed), "changed_files": changed}
+    wanted = set(item["path"] for item in module.params["files"])
+    removed = []
+    for pattern in module.params["purge"]:
+        if not os.path.isabs(pattern):
+            module.fail_json(msg="purge pattern %s is not absolute" % pattern)
+        for path in sorted(glob.glob(pattern)):
+            if path in wanted or path in removed or not (os.path.islink(path) or os.path.isfile(path)):
+                continue
+            removed.append(path)
+            if module._diff:
+                old = _current(path)[0]
+                diffs.append({"before_header": path, "after_header": "%s (removed)" % path,
+                              "before": to_text(old or b"", errors="replace"), "after": ""})
+            if not module.check_mode:
+                try:
+                    os.unlink(path)
+                except (IOError, OSError) as exc:
+                    module.fail_json(msg="cannot remove %s: %s" % (path, exc), changed_files=changed + removed)
+    changed += removed
+    result = {"changed": bool(changed), "changed_files": changed, "removed_files": removed}
     if diffs:
         result["diff"] = diffs
     module.exit_json(**result)

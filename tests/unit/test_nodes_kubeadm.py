@@ -216,13 +216,15 @@ def test_cilium_generic_variant_has_no_kube_ovn_modules_or_labels():
     assert first["labels"] == {}
 
 
-def _run_node_files(tmp_path, files, check=False):
+def _run_node_files(tmp_path, files, check=False, purge=None):
     import json
     import subprocess
     import sys
     args = tmp_path / "args.json"
-    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"files": files, "_ansible_check_mode": check,
-                                                        "_ansible_diff": True}}))
+    module_args = {"files": files, "_ansible_check_mode": check, "_ansible_diff": True}
+    if purge is not None:
+        module_args["purge"] = purge
+    args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}))
     out = subprocess.run([sys.executable, str(REPO / "plugins" / "modules" / "node_files.py"), str(args)],
                          capture_output=True, text=True, check=False)
     return json.loads(out.stdout)
@@ -237,7 +239,30 @@ def test_node_files_module_writes_only_what_changed(tmp_path):
     assert first["changed_files"] == [f["path"] for f in files]
     assert (tmp_path / "etc" / "deep" / "b.yaml").read_text() == "b: 1\n"
     assert oct((tmp_path / "etc" / "deep" / "b.yaml").stat().st_mode & 0o777) == "0o600"
-    assert _run_node_files(tmp_path, files) == {"changed": False, "changed_files": [], "invocation": first["invocation"]}
+    assert _run_node_files(tmp_path, files) == {"changed": False, "changed_files": [], "removed_files": [],
+                                                "invocation": first["invocation"]}
     files[0]["mode"] = "0640"
     again = _run_node_files(tmp_path, files)
     assert again["changed_files"] == [files[0]["path"]] and again["diff"][0]["before"] == "a\n"
+
+
+def test_node_files_module_purges_what_the_plan_no_longer_has(tmp_path):
+    """A VLAN taken out of the inventory, or the other renderer's files: removed, in check mode only reported."""
+    network = tmp_path / "etc" / "systemd" / "network"
+    network.mkdir(parents=True)
+    for name in ("10-netstack-bond0.netdev", "30-netstack-bond0.70.network", "10-netplan-bond0.network",
+                 "99-local.network"):
+        (network / name).write_text(name + "\n")
+    (network / "40-netstack-dir.network").mkdir()   # not a file: never removed
+    keep = {"path": str(network / "10-netstack-bond0.netdev"), "content": "10-netstack-bond0.netdev\n"}
+    purge = [str(network / "[0-9][0-9]-netstack-*.network"), str(network / "[0-9][0-9]-netstack-*.netdev"),
+             str(tmp_path / "etc" / "netplan" / "60-netstack.yaml")]
+    stale = str(network / "30-netstack-bond0.70.network")
+    checked = _run_node_files(tmp_path, [keep], check=True, purge=purge)
+    assert checked["changed"] and checked["removed_files"] == [stale] and (network / "30-netstack-bond0.70.network").exists()
+    assert checked["diff"][0]["before"] == "30-netstack-bond0.70.network\n" and checked["diff"][0]["after"] == ""
+    done = _run_node_files(tmp_path, [keep], purge=purge)
+    assert done["changed_files"] == [stale] and done["removed_files"] == [stale]
+    assert sorted(p.name for p in network.iterdir()) == [
+        "10-netplan-bond0.network", "10-netstack-bond0.netdev", "40-netstack-dir.network", "99-local.network"]
+    assert not _run_node_files(tmp_path, [keep], purge=purge)["changed"]
