@@ -19,6 +19,7 @@ import pytest
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_core
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import readback
+from ansible_collections.netstack.baremetal.plugins.module_utils.schema import PLATFORMS
 
 import inventory_loader
 from playbook_run import host_overrides, recap, run_playbook
@@ -248,3 +249,10 @@ def test_verify_playbook_fails_naming_the_idle_node(example, tmp_path):
     assert failures["r3-leaf1"]["failed"] == 0 and failures["r3-leaf2"]["failed"] == 1, output[-6000:]
     assert "r3-leaf2: session with %s (%s) is Idle" % (node, address) in output
     assert not re.search(r"r3-leaf1: session with", output)
+
+
+def test_every_platform_has_its_apply_and_verify_tasks():
+    # roles/fabric and roles/fabric_verify include <platform>.yml for every switch, with no fallback
+    for role in ("fabric", "fabric_verify"):
+        tasks = REPO / "roles" / role / "tasks"
+        assert sorted(p for p in PLATFORMS if (tasks / ("%s.yml" % p)).is_file()) == sorted(PLATFORMS), role

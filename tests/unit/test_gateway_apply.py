@@ -35,9 +35,9 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import yaml
 
+from playbook_run import recap, run_playbook
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-PLAYBOOK = shutil.which("ansible-playbook", path=os.path.join(REPO, ".venv", "bin") + os.pathsep +
-                        os.environ.get("PATH", ""))
 SECRET_VALUE = "cf-token-only-in-the-vault-4711"
 
 RESOURCES = {
@@ -258,8 +258,6 @@ def kube(server):
 @pytest.fixture(scope="module")
 def first_apply(server, tmp_path_factory):
     """The example inventory applied once to an empty cluster: (inventory, output, log, objects after it)."""
-    if PLAYBOOK is None:
-        pytest.skip("ansible-playbook not installed")
     server.reset()
     tmp_path = tmp_path_factory.mktemp("gateway-apply")
     inventory = _inventory(tmp_path, server)
@@ -291,22 +289,12 @@ def _inventory(tmp_path, kube):
 
 
 def _run(inventory, *extra, **kwargs):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               PATH=os.path.join(REPO, ".venv", "bin") + os.pathsep + os.environ.get("PATH", ""),
-               K8S_AUTH_KUBECONFIG="", ANSIBLE_STDOUT_CALLBACK="default")
-    result = subprocess.run([PLAYBOOK, "-i", str(inventory), os.path.join(REPO, "playbooks", "gateway.yml")]
-                            + list(extra), cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
-                            check=False)
+    rc, output = run_playbook("gateway.yml", [inventory], *extra, K8S_AUTH_KUBECONFIG="")
     if kwargs.get("expect_failure"):
-        assert result.returncode != 0, result.stdout[-3000:]
+        assert rc != 0, output[-3000:]
     else:
-        assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    return result.stdout + result.stderr
-
-
-def _recap_changed(output):
-    line = next(l for l in output.splitlines() if l.startswith("localhost") and "changed=" in l)
-    return int(line.split("changed=")[1].split()[0])
+        assert rc == 0, output[-6000:]
+    return output
 
 
 def test_apply_mode_against_a_fake_api_server(first_apply):
@@ -340,7 +328,7 @@ def test_apply_mode_against_a_fake_api_server(first_apply):
     assert subprocess.run(["grep", "-rq", SECRET_VALUE, bundle], check=False).returncode == 1
     gateway = objects[("gateway.networking.k8s.io", "gateways", "tenant-root", "cozystack")]
     assert gateway["spec"]["infrastructure"]["annotations"]["metallb.io/address-pool"] == "public"
-    assert _recap_changed(output) > 0
+    assert recap(output)["localhost"]["changed"] > 0
     # the pruning step listed every kind the area owns by its labels, after the last apply, and found nothing
     lists = [i for i, e in enumerate(log) if e["verb"] == "list" and "cozystack.io/gateway" in e["selector"]]
     assert len(lists) == 4 and min(lists) > max(i for i, e in enumerate(log) if e["verb"] == "apply")
@@ -440,17 +428,16 @@ def test_day2_prune(first_apply, server, tmp_path):
         assert (group, plural, namespace, obj["metadata"]["name"]) in server.objects, obj
     assert ("", "secrets", "tenant-alice", "cloudflare-api-token") in server.objects
     assert ("", "namespaces", None, "tenant-alice") in server.objects
-    assert _recap_changed(output) > 0
+    assert recap(output)["localhost"]["changed"] > 0
 
     # idempotence: the same inventory again changes nothing and deletes nothing
     start = len(server.log)
     output = _run(inventory)
-    assert _recap_changed(output) == 0, output[-4000:]
+    assert recap(output)["localhost"]["changed"] == 0, output[-4000:]
     assert len(server.log) > start and server.deleted(server.log[start:]) == []
     assert "nothing to delete" in output
 
 
-@pytest.mark.skipif(PLAYBOOK is None, reason="ansible-playbook not installed")
 def test_apply_mode_stops_before_sending_anything_without_the_crds(tmp_path, kube):
     inventory = _inventory(tmp_path, kube)
     del kube.objects[("apiextensions.k8s.io", "customresourcedefinitions", None, "tlsroutes.gateway.networking.k8s.io")]

@@ -31,6 +31,7 @@ import yaml
 
 import sitegen
 from inventory_loader import load_inventory
+from playbook_run import recap
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import nodes_kubeadm
 from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_mod
@@ -457,11 +458,6 @@ def overlay_node(tmp_path):
     return {"run": run, "upper": upper, "calls": calls}
 
 
-def changed(output):
-    line = next(line for line in output.splitlines() if line.startswith("node ") and " : ok=" in line)
-    return int(line.split("changed=")[1].split()[0])
-
-
 SCRATCH_CHECK = ["netplan get --root-dir ROOT ethernets", "netplan generate --root-dir ROOT"]
 
 
@@ -493,7 +489,7 @@ def test_role_writes_validates_and_applies_the_netplan_file_once(small, overlay_
     cloud_init_says({"eno1": {"dhcp4": True}})
     output = run(netplan_node, "--check", "--diff")
     assert "/etc/netplan/60-netstack.yaml" in output and "10-netstack-bond0.netdev (removed)" in output
-    assert changed(output) == 1 and untouched()
+    assert recap(output)["node"]["changed"] == 1 and untouched()
     assert calls() == SCRATCH_CHECK
 
     # cloud-init gave an uplink an address: refused before anything is written
@@ -521,7 +517,7 @@ def test_role_writes_validates_and_applies_the_netplan_file_once(small, overlay_
     # idempotent: nothing changes, nothing is applied again (the check runs on every run)
     before = len(calls())
     output = run(netplan_node)
-    assert changed(output) == 0, output[-3000:]
+    assert recap(output)["node"]["changed"] == 0, output[-3000:]
     assert calls()[before:] == SCRATCH_CHECK
 
     # back to networkd: the netplan file goes, netplan apply drops its interfaces, networkd reloads

@@ -48,6 +48,16 @@ def vlan_ranges(ids):
     return ",".join(str(a) if a == b else "%d-%d" % (a, b) for a, b in runs)
 
 
+def switched_interfaces(config, lag_name):
+    """``[(interface name, l2)]`` of the node-facing ports and bonds that carry VLANs, ports first.
+
+    A bond member has no ``l2`` of its own (its bond carries the VLANs); ``lag_name`` is the platform's
+    name for bond ``id``.
+    """
+    return ([(p["name"], p["l2"]) for p in config["ports"] if p["l2"]]
+            + [(lag_name(lag["id"]), lag["l2"]) for lag in config["lags"] if lag["l2"]])
+
+
 def vrrp_group(vlan_id):
     """The VRRP group (virtual router id, 1-255) of a VLAN's shared gateway: the VLAN id folded into range.
 

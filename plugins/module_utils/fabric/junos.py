@@ -19,7 +19,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import empty_output, password, vrrp_group
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import (
+    empty_output, password, switched_interfaces, vrrp_group)
 
 PLATFORM = "junos"
 LISTEN_RANGES = True
@@ -112,9 +113,8 @@ def render(config, secrets=None, omit_passwords=False):
     modules["junos_lag_interfaces"] = {"state": "merged", "config": [
         {"name": lag_name(lag["id"]), "mode": lag["mode"], "members": [{"member": m} for m in lag["members"]]}
         for lag in config["lags"]]}
-    l2 = [_l2(p["name"], p["l2"], vlan_names) for p in config["ports"] if p["l2"]]
-    l2 += [_l2(lag_name(lag["id"]), lag["l2"], vlan_names) for lag in config["lags"] if lag["l2"]]
-    modules["junos_l2_interfaces"] = {"state": "merged", "config": l2}
+    modules["junos_l2_interfaces"] = {"state": "merged", "config": [
+        _l2(name, l2, vlan_names) for name, l2 in switched_interfaces(config, lag_name)]}
     modules["junos_l3_interfaces"] = {"state": "merged", "config": [
         {"name": "irb", "unit": s["vlan"], "ipv4": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
         for s in config["svis"]]}

@@ -14,7 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import (
-    block, empty_output, password, vlan_ranges)
+    block, empty_output, password, switched_interfaces, vlan_ranges)
 
 PLATFORM = "nxos"
 LISTEN_RANGES = True
@@ -90,9 +90,8 @@ def render(config, secrets=None, omit_passwords=False):
     modules["nxos_lag_interfaces"] = {"state": "merged", "config": [
         {"name": lag_name(lag["id"]), "members": [{"member": m, "mode": lag["mode"]} for m in lag["members"]]}
         for lag in config["lags"]]}
-    l2 = [_l2(p["name"], p["l2"]) for p in config["ports"] if p["l2"]]
-    l2 += [_l2(lag_name(lag["id"]), lag["l2"]) for lag in config["lags"] if lag["l2"]]
-    modules["nxos_l2_interfaces"] = {"state": "merged", "config": l2}
+    modules["nxos_l2_interfaces"] = {"state": "merged", "config": [
+        _l2(name, l2) for name, l2 in switched_interfaces(config, lag_name)]}
     modules["nxos_l3_interfaces"] = {"state": "merged", "config": [
         {"name": svi_name(s["vlan"]), "ipv4": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
         for s in config["svis"]]}

@@ -84,9 +84,10 @@ def _is_context(line):
     return line.startswith(("router ", "interface ", "address-family ", "vrf "))
 
 
-def _rows_of(table, row):
-    """NX-OS JSON: TABLE_x/ROW_x is a dict for one item and a list for several."""
-    value = (table or {}).get(row, [])
+def _as_list(node, key):
+    """A child that is one item or a list of them, always a list: NX-OS ``TABLE_x``/``ROW_x`` (a dict for one
+    row), Junos containers (``[{...}, ...]``)."""
+    value = (node or {}).get(key) or []
     return value if isinstance(value, list) else [value]
 
 
@@ -101,12 +102,6 @@ def _junos(node, key, default=None):
     if value is None or value == [None]:
         return default
     return value
-
-
-def _junos_list(node, key):
-    """A Junos container or list (``[{...}, ...]``), always a list."""
-    value = (node or {}).get(key) or []
-    return value if isinstance(value, list) else [value]
 
 
 # OpenConfig's session-state enumeration, spelled like the other platforms' states
@@ -133,11 +128,11 @@ def _openconfig_peers(neighbors):
 def _junos_peers(summary):
     """Junos: ``show bgp summary | display json`` (RPC get-bgp-summary-information)."""
     peers = {}
-    for info in _junos_list(summary, "bgp-information"):
-        for p in _junos_list(info, "bgp-peer"):
+    for info in _as_list(summary, "bgp-information"):
+        for p in _as_list(info, "bgp-peer"):
             address = _junos(p, "peer-address", "").split("+", 1)[0]     # "10.10.0.11+179" in some outputs
             received = 0
-            for rib in _junos_list(p, "bgp-rib"):
+            for rib in _as_list(p, "bgp-rib"):
                 if _junos(rib, "name") == "inet.0":
                     received = int(_junos(rib, "received-prefix-count", 0))
             peers[address] = (_junos(p, "peer-state"), received)
@@ -156,10 +151,10 @@ def _peers(summary):
         for address, p in summary["vrfs"].get("default", {}).get("peers", {}).items():
             peers[address] = (p.get("peerState"), p.get("prefixReceived", 0))
     elif "TABLE_vrf" in summary:                             # NX-OS
-        for vrf in _rows_of(summary["TABLE_vrf"], "ROW_vrf"):
-            for af in _rows_of(vrf.get("TABLE_af"), "ROW_af"):
-                for saf in _rows_of(af.get("TABLE_saf"), "ROW_saf"):
-                    for p in _rows_of(saf.get("TABLE_neighbor"), "ROW_neighbor"):
+        for vrf in _as_list(summary["TABLE_vrf"], "ROW_vrf"):
+            for af in _as_list(vrf.get("TABLE_af"), "ROW_af"):
+                for saf in _as_list(af.get("TABLE_saf"), "ROW_saf"):
+                    for p in _as_list(saf.get("TABLE_neighbor"), "ROW_neighbor"):
                         peers[p["neighborid"]] = (p.get("state"), int(p.get("prefixreceived", 0)))
     elif "bgp-information" in summary:                       # Junos
         peers = _junos_peers(summary)
@@ -195,17 +190,17 @@ def _junos_routes(routes_json):
     The active entry (``active-tag`` ``*``) of a multipath route carries one ``nh`` per path used.
     """
     result = {}
-    for info in _junos_list(routes_json, "route-information"):
-        for table in _junos_list(info, "route-table"):
+    for info in _as_list(routes_json, "route-information"):
+        for table in _as_list(info, "route-table"):
             if _junos(table, "table-name", "inet.0") != "inet.0":
                 continue
-            for rt in _junos_list(table, "rt"):
+            for rt in _as_list(table, "rt"):
                 prefix = _junos(rt, "rt-destination", "")
                 if "/" not in prefix and _junos(rt, "rt-prefix-length"):   # detail style: length apart
                     prefix = "%s/%s" % (prefix, _junos(rt, "rt-prefix-length"))
-                hops = [_junos(nh, "to") for entry in _junos_list(rt, "rt-entry")
+                hops = [_junos(nh, "to") for entry in _as_list(rt, "rt-entry")
                         if _junos(entry, "active-tag") == "*" and _junos(entry, "protocol-name", "BGP") == "BGP"
-                        for nh in _junos_list(entry, "nh")]
+                        for nh in _as_list(entry, "nh")]
                 if any(hops):
                     result[prefix] = sorted(set(h for h in hops if h))
     return result

@@ -18,7 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import (
-    bgp_neighbors, empty_output, password, vrrp_group)
+    bgp_neighbors, empty_output, password, switched_interfaces, vrrp_group)
 
 PLATFORM = "sonic"
 LISTEN_RANGES = False
@@ -34,7 +34,7 @@ def svi_name(vlan_id):
 
 
 def _port(port):
-    """A node-facing port. A port channel member keeps the switch's MTU: SONiC refuses a member whose MTU
+    """A node-facing port. A port channel member keeps the switch's MTU: SONiC's CLI refuses a member whose MTU
     differs from its port channel's, and both default to 9100, above every node MTU."""
     entry = {"name": port["name"], "description": port["description"], "enabled": True}
     if port["lag"] is None:
@@ -62,9 +62,8 @@ def render(config, secrets=None, omit_passwords=False):
         {"name": lag_name(lag["id"]), "mode": "lacp" if lag["mode"] == "active" else "static",
          "fallback": lag["fallback"], "members": {"interfaces": [{"member": m} for m in lag["members"]]}}
         for lag in config["lags"]]}
-    l2 = [_l2(p["name"], p["l2"]) for p in config["ports"] if p["l2"]]
-    l2 += [_l2(lag_name(lag["id"]), lag["l2"]) for lag in config["lags"] if lag["l2"]]
-    modules["sonic_l2_interfaces"] = {"state": "merged", "config": l2}
+    modules["sonic_l2_interfaces"] = {"state": "merged", "config": [
+        _l2(name, l2) for name, l2 in switched_interfaces(config, lag_name)]}
     modules["sonic_l3_interfaces"] = {"state": "merged", "config": [
         {"name": svi_name(s["vlan"]), "ipv4": {"addresses": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}}
         for s in config["svis"]]}
