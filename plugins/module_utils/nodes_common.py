@@ -9,11 +9,15 @@ renderers both translate::
 
     {"parent": "bond0" | <nic> | None, "mtu": int,
      "bond": {"name", "members", "mode"} | None,
-     "vlans": [{"vlan", "id", "role", "link", "mtu", "address", "cidr", "gateway"}],
+     "vlans": [{"vlan", "id", "role", "link", "tagged", "mtu", "address", "cidr", "gateway"}],
      "node_ip", "node_cidr", "node_link", "vip_link"}
 
-Every VLAN the node has an address on is an 802.1Q sub-interface of the parent
-(the node's trunk carries them tagged); the default route goes through the
+The tagging contract, the same on both ends of every node link (the fabric's
+``model.node_ports`` is the switch side): the node VLAN (role ``node``) is
+**untagged**, its address sits on the parent itself (the bond, or the single
+NIC), so PXE, DHCP and Talos maintenance mode work on a bare NIC before any
+bond or VLAN exists; every other VLAN the node has an address on is an 802.1Q
+sub-interface of the parent (``tagged``).  The default route goes through the
 node VLAN's gateway.  A node without uplinks gets no link configuration.
 """
 from __future__ import absolute_import, division, print_function
@@ -97,9 +101,13 @@ def node_network(plan, host):
         address = node["addresses"].get(vlan["name"])
         if address is None:
             continue
+        native = vlan["name"] == home["name"]
+        link = None
+        if parent:
+            link = parent if native else vlan_link_name(parent, vlan["id"])
         vlans.append({
             "vlan": vlan["name"], "id": vlan["id"], "role": vlan["role"], "mtu": vlan["mtu"],
-            "link": vlan_link_name(parent, vlan["id"]) if parent else None,
+            "link": link, "tagged": not native,
             "address": "%s/%d" % (address, vlan["prefix_length"]), "cidr": vlan["cidr"],
             # the default route: only on the node VLAN, through the switches' shared gateway
             "gateway": vlan["gateway"] if vlan["name"] == home["name"] and vlan["routed"] else None,

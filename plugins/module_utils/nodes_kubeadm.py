@@ -142,17 +142,14 @@ def _module_options(modules):
 
 
 def node_labels(plan, host):
-    """Labels the bootstrap role sets with ``kubectl label --overwrite``.
+    """Labels the bootstrap role sets with ``kubectl label --overwrite``: the inventory's, nothing more.
 
-    The generic Kube-OVN bundle selects control-plane nodes with k3s semantics
-    (``node-role.kubernetes.io/control-plane=true``, reference pitfall 6), while
-    kubeadm sets the label with an empty value: set it to ``true``.
+    kubeadm labels control planes ``node-role.kubernetes.io/control-plane=""``, exactly what the rendered
+    Kube-OVN values select (``MASTER_NODES_LABEL`` as a bare key, see ``cluster_network``).  The reference's
+    generic bundle relabels to ``=true`` (k3s semantics, reference pitfall 6); doing that here left
+    ``ovn-central`` with no node to run on, so the label is left as kubeadm sets it.
     """
-    node = plan["nodes"][host]
-    labels = dict(sorted(node["labels"].items()))
-    if node["role"] == "control-plane" and plan["cluster"]["variant"] in common.KUBEOVN_VARIANTS:
-        labels["node-role.kubernetes.io/control-plane"] = "true"
-    return labels
+    return dict(sorted(plan["nodes"][host]["labels"].items()))
 
 
 def package_source(kubernetes_version, source):
@@ -245,24 +242,32 @@ def networkd_files(net, nameservers):
             files.append(_file("%s/10-netstack-%s.network" % (NETWORKD_DIR, member), _ini([
                 ("Match", ["Name=%s" % member]),
                 ("Network", ["Bond=%s" % parent])])))
+    tagged = [v for v in net["vlans"] if v["tagged"]]
+    # the untagged node VLAN's address is the trunk's own (nodes_common's tagging contract)
+    native = [line for v in net["vlans"] if not v["tagged"] for line in _address_lines(v, nameservers)]
     files.append(_file("%s/20-netstack-%s.network" % (NETWORKD_DIR, parent), _ini([
         ("Match", ["Name=%s" % parent]),
         ("Link", ["MTUBytes=%d" % net["mtu"]]),
-        ("Network", ["LinkLocalAddressing=no", "LLDP=yes", "EmitLLDP=nearest-bridge"]
-         + ["VLAN=%s" % v["link"] for v in net["vlans"]])])))
-    for vlan in net["vlans"]:
+        ("Network", native + ["LinkLocalAddressing=no", "LLDP=yes", "EmitLLDP=nearest-bridge"]
+         + ["VLAN=%s" % v["link"] for v in tagged])])))
+    for vlan in tagged:
         files.append(_file("%s/30-netstack-%s.netdev" % (NETWORKD_DIR, vlan["link"]), _ini([
             ("NetDev", ["Name=%s" % vlan["link"], "Kind=vlan", "MTUBytes=%d" % vlan["mtu"]]),
             ("VLAN", ["Id=%d" % vlan["id"]])])))
-        network = ["Address=%s" % vlan["address"], "LinkLocalAddressing=no"]
-        if vlan["gateway"]:
-            network.append("Gateway=%s" % vlan["gateway"])
-            network += ["DNS=%s" % a for a in nameservers]
         files.append(_file("%s/30-netstack-%s.network" % (NETWORKD_DIR, vlan["link"]), _ini([
             ("Match", ["Name=%s" % vlan["link"]]),
             ("Link", ["MTUBytes=%d" % vlan["mtu"]]),
-            ("Network", network)])))
+            ("Network", _address_lines(vlan, nameservers) + ["LinkLocalAddressing=no"])])))
     return files
+
+
+def _address_lines(vlan, nameservers):
+    """``[Network]`` lines of one VLAN's address: the address, and the default route and DNS on the node VLAN."""
+    lines = ["Address=%s" % vlan["address"]]
+    if vlan["gateway"]:
+        lines.append("Gateway=%s" % vlan["gateway"])
+        lines += ["DNS=%s" % a for a in nameservers]
+    return lines
 
 
 def netplan_config(net, nameservers):
@@ -293,13 +298,17 @@ def netplan_config(net, nameservers):
                                     "parameters": parameters}}
     vlans = {}
     for vlan in net["vlans"]:
-        item = {"id": vlan["id"], "link": parent, "mtu": vlan["mtu"], "addresses": [vlan["address"]],
-                "link-local": []}
+        if vlan["tagged"]:
+            item = {"id": vlan["id"], "link": parent, "mtu": vlan["mtu"], "link-local": []}
+            vlans[vlan["link"]] = item
+        else:
+            # the untagged node VLAN's address is the trunk's own (nodes_common's tagging contract)
+            item = config["bonds"][parent] if bond else ethernets[parent]
+        item["addresses"] = [vlan["address"]]
         if vlan["gateway"]:
             item["routes"] = [{"to": "default", "via": vlan["gateway"]}]
             if nameservers:
                 item["nameservers"] = {"addresses": list(nameservers)}
-        vlans[vlan["link"]] = item
     if vlans:
         config["vlans"] = vlans
     return {"network": config}

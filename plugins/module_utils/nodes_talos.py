@@ -166,19 +166,24 @@ def _network_documents(plan, host, net, control_plane, nameservers):
     if net["parent"] is None:
         return docs
     if net["bond"]:
-        bond = {"apiVersion": "v1alpha1", "kind": "BondConfig", "name": net["bond"]["name"],
-                "links": list(net["bond"]["members"]), "bondMode": net["bond"]["mode"]}
-        bond.update(BOND_OPTIONS[net["bond"]["mode"]])
-        bond["mtu"] = net["mtu"]
-        docs.append(bond)
+        parent = {"apiVersion": "v1alpha1", "kind": "BondConfig", "name": net["bond"]["name"],
+                  "links": list(net["bond"]["members"]), "bondMode": net["bond"]["mode"]}
+        parent.update(BOND_OPTIONS[net["bond"]["mode"]])
+        parent["mtu"] = net["mtu"]
     else:
-        docs.append({"apiVersion": "v1alpha1", "kind": "LinkConfig", "name": net["parent"], "mtu": net["mtu"]})
+        parent = {"apiVersion": "v1alpha1", "kind": "LinkConfig", "name": net["parent"], "mtu": net["mtu"]}
+    docs.append(parent)
     for vlan in net["vlans"]:
-        doc = {"apiVersion": "v1alpha1", "kind": "VLANConfig", "name": vlan["link"], "vlanID": vlan["id"],
-               "parent": net["parent"], "mtu": vlan["mtu"], "addresses": [{"address": vlan["address"]}]}
+        if vlan["tagged"]:
+            doc = {"apiVersion": "v1alpha1", "kind": "VLANConfig", "name": vlan["link"], "vlanID": vlan["id"],
+                   "parent": net["parent"], "mtu": vlan["mtu"]}
+            docs.append(doc)
+        else:
+            # the untagged node VLAN: its address is the parent's own (nodes_common's tagging contract)
+            doc = parent
+        doc["addresses"] = [{"address": vlan["address"]}]
         if vlan["gateway"]:
             doc["routes"] = [{"gateway": vlan["gateway"]}]
-        docs.append(doc)
     if control_plane and net["vip_link"]:
         docs.append({"apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "name": plan["api"]["vip"],
                      "link": net["vip_link"]})

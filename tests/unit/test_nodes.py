@@ -71,7 +71,7 @@ def test_every_example_node_matches_the_talos_schema(example_plan, talos_validat
         assert schema_errors(talos_validator, documents) == [], host
         assert all(nodes_talos.check_document(doc) == [] for doc in documents), host
         checked += len(documents)
-    assert checked == 57   # 9 nodes: 2 patch docs, 4 network docs (+1 VIP on each of the 3 control planes)
+    assert checked == 48   # 9 nodes: 2 patch docs, 3 network docs (hostname, bond with the node VLAN, storage VLAN) (+1 VIP on each of the 3 control planes)
 
 
 def test_bundle_text_is_the_planned_documents(example_plan):
@@ -108,8 +108,10 @@ def test_node_shapes_match_the_talos_schema(shape, talos_validator):
         else:
             assert "BondConfig" not in kinds and kinds.count("LinkConfig") == 1
         if shape == "long-nic":
-            # enp129s0f1np1.10 would pass the kernel's 15-character limit
-            assert [d["name"] for d in network if d["kind"] == "VLANConfig"] == ["vlan10", "vlan20"]
+            # enp129s0f1np1.20 would pass the kernel's 15-character limit; the node VLAN is the NIC itself
+            assert [d["name"] for d in network if d["kind"] == "VLANConfig"] == ["vlan20"]
+            link = next(d for d in network if d["kind"] == "LinkConfig")
+            assert link["name"] == "enp129s0f1np1" and link["addresses"][0]["address"].startswith("10.")
 
 
 # --- Talos: the per-node pieces ----------------------------------------------------------------------------
@@ -125,14 +127,15 @@ def test_bond_vlans_addresses_and_default_route(example_plan):
     assert (bond["bondMode"], bond["lacpRate"], bond["xmitHashPolicy"], bond["mtu"]) == (
         "802.3ad", "fast", "layer3+4", 9000)
     vlans = {d["vlanID"]: d for d in _docs(example_plan, "w2", "VLANConfig")}
-    # nodes and storage carry node addresses; external (no node_addresses) is not configured on nodes
-    assert sorted(vlans) == [10, 20]
+    # the node VLAN (10) is untagged: its address and default route are the bond's own; storage is tagged;
+    # external (no node_addresses) is not configured on nodes
+    assert sorted(vlans) == [20]
     index = example_plan["nodes"]["w2"]["index"]
-    assert vlans[10]["addresses"] == [{"address": "10.10.0.%d/24" % (10 + index)}]
+    assert bond["addresses"] == [{"address": "10.10.0.%d/24" % (10 + index)}]
+    assert bond["routes"] == [{"gateway": "10.10.0.1"}]   # default route: the node VLAN's gateway
     assert vlans[20]["addresses"] == [{"address": "10.20.0.%d/24" % (10 + index)}]
-    assert vlans[10]["routes"] == [{"gateway": "10.10.0.1"}]   # default route: the node VLAN's gateway
     assert "routes" not in vlans[20]
-    assert all(v["parent"] == "bond0" and v["mtu"] == 9000 for v in vlans.values())
+    assert vlans[20]["parent"] == "bond0" and vlans[20]["mtu"] == 9000
 
 
 def test_vip_only_on_control_plane_nodes(example_plan):
@@ -140,7 +143,7 @@ def test_vip_only_on_control_plane_nodes(example_plan):
         vips = _docs(example_plan, host, "Layer2VIPConfig")
         if node["role"] == "control-plane":
             assert vips == [{"apiVersion": "v1alpha1", "kind": "Layer2VIPConfig", "name": "10.10.0.5",
-                             "link": "bond0.10"}]
+                             "link": "bond0"}]
         else:
             assert vips == []
 

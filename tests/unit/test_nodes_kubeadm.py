@@ -123,7 +123,7 @@ def test_kube_vip_only_on_control_plane_and_valid(bundle, small):
     assert not any(k.startswith("nodes/w") and k.endswith("kube-vip.yaml") for k in bundle)
     pod = yaml.safe_load(bundle["nodes/cp1/kube-vip.yaml"])
     env = {e["name"]: e["value"] for e in pod["spec"]["containers"][0]["env"]}
-    assert env["address"] == "10.50.0.5" and env["vip_interface"] == "bond0.50" and env["port"] == "6443"
+    assert env["address"] == "10.50.0.5" and env["vip_interface"] == "bond0" and env["port"] == "6443"
     assert env["cp_enable"] == "true" and env["svc_enable"] == "false" and env["vip_arp"] == "true"
     assert pod["spec"]["volumes"][0]["hostPath"]["path"] == "/etc/kubernetes/admin.conf"
     bootstrap = small["nodes"]["cp1"]["kubeadm"]["kube_vip_bootstrap"]
@@ -143,9 +143,10 @@ def test_networkd_bond_vlans_addresses(bundle):
         member = ini(bundle["nodes/w2/networkd/10-netstack-%s.network" % nic])
         assert member["Match"]["Name"] == nic and member["Network"]["Bond"] == "bond0"
     trunk = bundle["nodes/w2/networkd/20-netstack-bond0.network"]
-    assert [line for line in trunk.splitlines() if line.startswith("VLAN=")] == [
-        "VLAN=bond0.50", "VLAN=bond0.60", "VLAN=bond0.70"]
-    node_vlan = ini(bundle["nodes/w2/networkd/30-netstack-bond0.50.network"])
+    # the node VLAN (50) is untagged: its address, default route and DNS are the bond's own
+    assert [line for line in trunk.splitlines() if line.startswith("VLAN=")] == ["VLAN=bond0.60", "VLAN=bond0.70"]
+    assert "nodes/w2/networkd/30-netstack-bond0.50.network" not in bundle
+    node_vlan = ini(trunk)
     assert node_vlan["Network"]["Address"] == "10.50.0.13/24"
     assert node_vlan["Network"]["Gateway"] == "10.50.0.1"
     assert node_vlan["Network"]["DNS"] == "10.50.0.1"
@@ -162,8 +163,9 @@ def test_single_uplink_has_no_bond():
     plan = plan_mod.build_plan(*site)
     files = plan_mod.render_bundle(plan, ["nodes"])
     names = sorted(k.rsplit("/", 1)[1] for k in files if k.startswith("nodes/r1-n1/networkd/"))
-    assert names == ["20-netstack-eth0.network", "30-netstack-eth0.10.netdev", "30-netstack-eth0.10.network",
-                     "30-netstack-eth0.20.netdev", "30-netstack-eth0.20.network"]
+    # the node VLAN (10) is the NIC's own address; only VLAN 20 is a sub-interface
+    assert names == ["20-netstack-eth0.network", "30-netstack-eth0.20.netdev", "30-netstack-eth0.20.network"]
+    assert "Address=10." in files["nodes/r1-n1/networkd/20-netstack-eth0.network"]
 
 
 def test_os_preparation_data(small, bundle):
@@ -180,8 +182,8 @@ def test_os_preparation_data(small, bundle):
     assert 'config_path = "/etc/containerd/certs.d"' in config
     hosts = bundle["nodes/w1/files/etc/containerd/certs.d/docker.io/hosts.toml"]
     assert 'server = "https://registry-1.docker.io"' in hosts and '[host."https://mirror.gcr.io"]' in hosts
-    assert node["labels"] == {} and small["nodes"]["cp1"]["kubeadm"]["labels"] == {
-        "node-role.kubernetes.io/control-plane": "true"}   # pitfall 6: k3s label semantics
+    # kubeadm's own control-plane="" is what the Kube-OVN values select: no relabelling (pitfall 6)
+    assert node["labels"] == {} and small["nodes"]["cp1"]["kubeadm"]["labels"] == {}
     assert small["nodes"]["w2"]["kubeadm"]["label_args"] == ["topology.kubernetes.io/zone=r1"]
     assert [f["path"] for f in node["files"]["apt"]] == ["/etc/apt/sources.list.d/netstack-kubernetes.sources"]
     assert node["init_host"] == "cp1"

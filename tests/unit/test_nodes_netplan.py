@@ -182,6 +182,7 @@ def normalize_netplan(document):
         link = _link(links, name)
         link["mtu"] = eth.get("mtu")
         link["dhcp"] = "yes" if eth.get("dhcp4") or eth.get("dhcp6") else "no"
+        _layer3(link, eth)
     for name, bond in network.get("bonds", {}).items():
         link = _link(links, name)
         parameters = dict(bond["parameters"])
@@ -191,13 +192,19 @@ def normalize_netplan(document):
                           "miimon": parameters.pop("mii-monitor-interval"), "updelay": parameters.pop("up-delay"),
                           "downdelay": parameters.pop("down-delay")})
         assert not parameters, "bond settings the comparison does not know: %s" % parameters
+        _layer3(link, bond)
     for name, vlan in network.get("vlans", {}).items():
         link = _link(links, name)
-        link.update(kind="vlan", mtu=vlan.get("mtu"), vlan_id=vlan["id"], vlan_link=vlan["link"],
-                    addresses=sorted(vlan.get("addresses", [])), dns=vlan.get("nameservers", {}).get("addresses", []),
-                    routes=sorted(("0.0.0.0/0" if r["to"] == "default" else r["to"], r["via"])
-                                  for r in vlan.get("routes", [])))
+        link.update(kind="vlan", mtu=vlan.get("mtu"), vlan_id=vlan["id"], vlan_link=vlan["link"])
+        _layer3(link, vlan)
     return links
+
+
+def _layer3(link, item):
+    """Addresses, DNS and routes of one netplan interface (an ethernet, a bond or a VLAN)."""
+    link.update(addresses=sorted(item.get("addresses", [])), dns=item.get("nameservers", {}).get("addresses", []),
+                routes=sorted(("0.0.0.0/0" if r["to"] == "default" else r["to"], r["via"])
+                              for r in item.get("routes", [])))
 
 
 def expected_network(plan, host):
@@ -215,9 +222,11 @@ def expected_network(plan, host):
                   "hash": "layer3+4" if bond["mode"] in ("802.3ad", "balance-xor") else None,
                   "miimon": "100ms", "updelay": "200ms", "downdelay": "200ms"})
     for vlan in net["vlans"]:
-        _link(links, vlan["link"]).update(
-            kind="vlan", mtu=vlan["mtu"], vlan_id=vlan["id"], vlan_link=net["parent"], addresses=[vlan["address"]],
-            routes=[("0.0.0.0/0", vlan["gateway"])] if vlan["gateway"] else [])
+        link = _link(links, vlan["link"])
+        if vlan["tagged"]:
+            link.update(kind="vlan", mtu=vlan["mtu"], vlan_id=vlan["id"], vlan_link=net["parent"])
+        # the untagged node VLAN's address and default route are the parent's own
+        link.update(addresses=[vlan["address"]], routes=[("0.0.0.0/0", vlan["gateway"])] if vlan["gateway"] else [])
     return links
 
 
@@ -257,8 +266,11 @@ def test_netplan_renderer_writes_one_private_file_instead_of_the_networkd_files(
     assert list(document["network"]) == ["version", "renderer", "ethernets", "bonds", "vlans"]
     assert document["network"]["ethernets"]["eno1"] == {"match": {"name": "eno1"}, "dhcp4": False, "dhcp6": False,
                                                         "mtu": 9000, "emit-lldp": True}
-    assert document["network"]["vlans"]["bond0.50"]["routes"] == [{"to": "default", "via": "10.50.0.1"}]
-    assert document["network"]["vlans"]["bond0.50"]["nameservers"] == {"addresses": ["10.50.0.1"]}
+    # the node VLAN (50) is untagged: the bond itself holds its address, the default route and DNS
+    assert "bond0.50" not in document["network"]["vlans"]
+    assert document["network"]["bonds"]["bond0"]["addresses"] == ["10.50.0.13/24"]
+    assert document["network"]["bonds"]["bond0"]["routes"] == [{"to": "default", "via": "10.50.0.1"}]
+    assert document["network"]["bonds"]["bond0"]["nameservers"] == {"addresses": ["10.50.0.1"]}
     assert "routes" not in document["network"]["vlans"]["bond0.70"]   # one default route only
 
 
@@ -279,8 +291,9 @@ def test_netplan_and_networkd_describe_the_same_network(small):
     assert kinds["active-backup"]["bond0"]["bond"] == {"mode": "active-backup", "lacp_rate": None, "hash": None,
                                                        "miimon": "100ms", "updelay": "200ms", "downdelay": "200ms"}
     assert kinds["balance-xor"]["bond0"]["bond"]["hash"] == "layer3+4"
-    assert "bond0" not in kinds["single-uplink"] and kinds["single-uplink"]["eth0.10"]["vlan_link"] == "eth0"
-    assert sorted(n for n, link in kinds["long-nic"].items() if link["kind"] == "vlan") == ["vlan10", "vlan20"]
+    assert "bond0" not in kinds["single-uplink"] and kinds["single-uplink"]["eth0.20"]["vlan_link"] == "eth0"
+    assert kinds["single-uplink"]["eth0"]["addresses"] and "eth0.10" not in kinds["single-uplink"]
+    assert sorted(n for n, link in kinds["long-nic"].items() if link["kind"] == "vlan") == ["vlan20"]
 
 
 def test_normalizer_sees_a_difference():
@@ -289,11 +302,12 @@ def test_normalizer_sees_a_difference():
     host = next(iter(plan["nodes"]))
     document = netplan_document(plan, host)
     base = normalize_netplan(document)
-    for mutate in (lambda d: d["network"]["vlans"]["bond0.10"].update(id=11),
+    for mutate in (lambda d: d["network"]["vlans"]["bond0.20"].update(id=11),
                    lambda d: d["network"]["vlans"]["bond0.20"].update(mtu=9000),
                    lambda d: d["network"]["bonds"]["bond0"]["interfaces"].pop(),
                    lambda d: d["network"]["bonds"]["bond0"]["parameters"].update(mode="balance-rr"),
-                   lambda d: d["network"]["vlans"]["bond0.10"].pop("routes")):
+                   lambda d: d["network"]["bonds"]["bond0"].pop("routes"),
+                   lambda d: d["network"]["bonds"]["bond0"].pop("addresses")):
         changed = copy.deepcopy(document)
         mutate(changed)
         assert normalize_netplan(changed) != base
@@ -351,8 +365,12 @@ def test_real_netplan_generate_gives_the_planned_network(small, tmp_path):
             assert links["bond0"]["bond"]["mode"] == net["bond"]["mode"] and links["bond0"]["mtu"] == net["mtu"]
         for vlan in net["vlans"]:
             link = links[vlan["link"]]
-            assert (link["kind"], link["vlan_id"], link["vlan_link"]) == ("vlan", vlan["id"], net["parent"]), name
-            assert (link["addresses"], link["mtu"]) == ([vlan["address"]], vlan["mtu"]), name
+            if vlan["tagged"]:
+                assert (link["kind"], link["vlan_id"], link["vlan_link"]) == ("vlan", vlan["id"], net["parent"]), name
+                assert link["mtu"] == vlan["mtu"], name
+            else:   # the untagged node VLAN: on the parent itself
+                assert vlan["link"] == net["parent"] and link["mtu"] == net["mtu"], name
+            assert link["addresses"] == [vlan["address"]], name
             assert link["routes"] == ([("0.0.0.0/0", vlan["gateway"])] if vlan["gateway"] else []), name
     assert small["netplan"]["nodes"]["w2"]["network"]["vlans"][0]["address"] == "10.50.0.13/24"
 
