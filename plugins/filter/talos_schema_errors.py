@@ -10,6 +10,7 @@ import json
 import os
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
 from ansible_collections.netstack.baremetal.plugins.module_utils.nodes_talos import strip_patch_directives
 
@@ -20,11 +21,18 @@ except ImportError:  # pragma: no cover - depends on the controller
     HAS_JSONSCHEMA = False
 
 _VALIDATORS = {}
+display = Display()
 
 
 def talos_schema_errors(documents, schema_path):
-    """Return the schema errors of every document (``[]`` when valid), or None when the check cannot run."""
+    """Return the schema errors of every document (``[]`` when valid), or None when the check cannot run.
+
+    None comes with a warning: a check that did not run must never look like a check that passed.
+    """
     if not HAS_JSONSCHEMA or not schema_path or not os.path.isfile(schema_path):
+        display.warning("Talos schema check did NOT run: %s" % (
+            "the Python package jsonschema is not installed on the controller" if not HAS_JSONSCHEMA
+            else "no schema file at %r" % (schema_path,)))
         return None
     if not isinstance(documents, list):
         raise AnsibleFilterError("talos_schema_errors expects a list of documents")
