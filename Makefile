@@ -1,10 +1,14 @@
 # Build and test tooling for the netstack.baremetal collection.
 # The repository root IS the collection root (galaxy.yml). On a fresh checkout `make test`
-# creates the venv from the pinned requirement files and runs every test; `make site` runs the
-# site playbook against the example inventory.
+# installs the Debian packages of bindep.txt's [test] profile (as root; else it prints the apt-get
+# line and stops), creates the venv from the requirement files with the pins of
+# requirements-constraints.txt and runs every test; `make site` runs the site playbook against the
+# example inventory.
 #
-#   make venv      .venv with requirements.txt + requirements-dev.txt (re-run only when they change)
-#   make test      unit, sanity, lint, molecule (in that order, stops at the first failure)
+#   make venv      .venv with requirements.txt + requirements-dev.txt, pinned by requirements-constraints.txt
+#                  (re-run only when they change; needs python3-venv: bindep.txt [venv], installed as root)
+#   make sysdeps   the Debian packages of bindep.txt [test]: installs the missing ones as root, else lists them
+#   make test      sysdeps, then unit, sanity, lint, molecule (in that order, stops at the first failure)
 #   make unit | sanity | lint | molecule | bench | build | site | lab | lab-down | docs | clean | distclean
 #   make molecule SCENARIOS="site_render"    run only some scenarios
 #   make unit PYTEST_ARGS="-k addressing -x"
@@ -19,6 +23,9 @@ VENV ?= .venv
 VENV_ABS := $(abspath $(VENV))
 BIN := $(VENV_ABS)/bin
 STAMP := $(VENV_ABS)/.requirements.stamp
+CONSTRAINTS := requirements-constraints.txt
+# System packages (bindep.txt) with the Python 3 standard library only: runs before any venv exists.
+SYSDEPS := /usr/bin/env python3 tests/fresh/sysdeps.py
 
 # The collection is importable as netstack.baremetal through this symlink tree
 # (ansible.cfg: collections_path = ./build/collections).
@@ -43,7 +50,7 @@ export PY_COLORS ?= 0
 export MOLECULE_GLOB := molecule/*/molecule.yml
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv collection-link test unit sanity sanity-list lint changelog-lint molecule bench build site lab lab-down docs clean distclean
+.PHONY: help venv sysdeps constraints collection-link test unit sanity sanity-list lint changelog-lint molecule bench build site lab lab-down docs clean distclean
 
 help:
 	@sed -n '/^$$/q;s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -51,11 +58,27 @@ help:
 ## venv #########################################################################################
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt $(CONSTRAINTS)
+	@PATH=$(subst $(BIN):,,$(PATH)) $(SYSDEPS) ensure venv
 	$(PYTHON) -m venv $(VENV_ABS)
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -r requirements-dev.txt
 	$(BIN)/python -m pip check
 	@touch $@
+
+# Debian packages of bindep.txt [test] (tests/fresh/sysdeps.py; tests/unit/test_sysdeps.py keeps the list whole).
+sysdeps:
+	@PATH=$(subst $(BIN):,,$(PATH)) $(SYSDEPS) ensure test
+
+# Re-pin CI after changing a requirement file: a throw-away venv resolves them afresh, its freeze is the new
+# requirements-constraints.txt (review the diff; then `make venv`).
+constraints:
+	rm -rf build/constraints-venv
+	$(PYTHON) -m venv build/constraints-venv
+	build/constraints-venv/bin/python -m pip install --quiet -r requirements-dev.txt
+	build/constraints-venv/bin/python -m pip check
+	{ sed -n '/^#/p' $(CONSTRAINTS); build/constraints-venv/bin/python -m pip freeze --exclude setuptools; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	rm -rf build/constraints-venv
 
 collection-link:
 	@mkdir -p $(dir $(COLLECTION_LINK))
@@ -64,9 +87,12 @@ collection-link:
 	    echo "linked $(COLLECTION_LINK) -> repo root"; fi
 
 ## tests ########################################################################################
-# Sequential even under `make -j`; each step is timed; the first failure stops the run.
+# Sequential even under `make -j`; each step is timed; the first failure stops the run. System packages first,
+# so a user who is not root learns everything to install at once.
 TEST_STEPS := unit sanity lint molecule
-test: venv
+test:
+	@$(MAKE) --no-print-directory sysdeps
+	@$(MAKE) --no-print-directory venv
 	@for step in $(TEST_STEPS); do \
 	    start=$$(date +%s); \
 	    $(MAKE) --no-print-directory $$step || { echo "make test: '$$step' FAILED after $$(( $$(date +%s) - start ))s"; exit 1; }; \
