@@ -70,7 +70,7 @@ class ActionModule(ActionBase):
         timings["plan"] = time.time() - started
 
         bundle_dir = args.get("bundle_dir") or the_plan["bundle_dir"] or os.path.join(
-            self._default_root(task_vars), "build", the_plan["cluster"]["name"])
+            self._default_root(), "build", the_plan["cluster"]["name"])
         bundle_dir = os.path.abspath(os.path.expanduser(bundle_dir))
         the_plan["bundle_dir"] = bundle_dir
         result["bundle_dir"] = bundle_dir
@@ -113,7 +113,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(to_text(exc))
         timings["plan"] = time.time() - started
         bundle_dir = args.get("bundle_dir") or the_plan["bundle_dir"] or os.path.join(
-            self._default_root(task_vars), "build", the_plan["cluster"]["name"])
+            self._default_root(), "build", the_plan["cluster"]["name"])
         bundle_dir = os.path.abspath(os.path.expanduser(bundle_dir))
         the_plan["bundle_dir"] = bundle_dir
         result.update(bundle_dir=bundle_dir, changed=False)
@@ -164,12 +164,15 @@ class ActionModule(ActionBase):
                 os.remove(path)
         return removed, diffs
 
-    def _default_root(self, task_vars):
-        """The bundle defaults to build/ next to the playbooks/ directory (the repository root)."""
-        playbook_dir = task_vars.get("playbook_dir") or os.getcwd()
-        if os.path.basename(os.path.normpath(playbook_dir)) == "playbooks":
-            return os.path.dirname(os.path.normpath(playbook_dir))
-        return playbook_dir
+    def _default_root(self):
+        """The bundle defaults to build/ in the current directory (where ansible-playbook runs).
+
+        Not next to the playbooks: as an installed collection (``netstack.baremetal.site``) they live inside
+        ``ansible_collections/netstack/baremetal/``, which the user does not own and must not find a bundle in.
+        The current directory is also where a relative ``netstack_bundle_dir`` resolves, and in this repository
+        (``make site``) it is the repository root, so ``build/<cluster>`` stays where it always was.
+        """
+        return os.getcwd()
 
     def _write(self, bundle_dir, artefacts):
         """Write only the files whose content changed; honour check mode; return (changed, diffs)."""

@@ -479,8 +479,9 @@ INVENTORY_SCHEMA = _obj("Group variables of a netstack inventory.", {
     "netstack_mode": {"type": "string", "enum": ["render", "apply"], "default": "render",
                       "description": "`render` writes what would be applied into the bundle and touches nothing; "
                                      "`apply` configures switches, nodes and the cluster."},
-    "netstack_bundle_dir": _str("Where the bundle is written; default `build/<cluster name>` under the playbook "
-                                "directory's parent."),
+    "netstack_bundle_dir": _str("Where the bundle is written; default `build/<cluster name>` in the current "
+                                "directory (where `ansible-playbook` runs), never inside the installed collection. "
+                                "A relative path is taken from the current directory too."),
     "netstack_kubeconfig": _str("Kubeconfig used in apply mode (K8S_AUTH_* environment variables also work)."),
     "netstack_cluster": CLUSTER_SCHEMA,
     "netstack_fabric": FABRIC_SCHEMA,

@@ -32,8 +32,9 @@ options:
     default: [plan]
   bundle_dir:
     description:
-      - Directory of the bundle. Default is C(netstack_bundle_dir), else C(build/<cluster name>) next to
-        the C(playbooks/) directory.
+      - Directory of the bundle. Default is C(netstack_bundle_dir), else C(build/<cluster name>) in the current
+        directory (where C(ansible-playbook) runs), so an installed collection never writes into itself.
+      - A relative path is taken from the current directory.
     type: path
   write_bundle:
     description: Whether to write the bundle at all (C(false) only computes the plan).
