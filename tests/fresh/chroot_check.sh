@@ -46,6 +46,7 @@ done
 # --- inside the private mount namespace: mount, run the steps, unmount -------------------------------
 if [ "${_CHROOT_CHECK_INNER:-}" = 1 ]; then
   mounts=()
+  # shellcheck disable=SC2317  # called by the EXIT trap
   cleanup() {
     local i
     for (( i=${#mounts[@]}-1; i>=0; i-- )); do umount -R -l "${mounts[$i]}" 2>/dev/null || true; done
@@ -59,7 +60,7 @@ if [ "${_CHROOT_CHECK_INNER:-}" = 1 ]; then
   env_args=(HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb)
   if [ -n "$(ls "$ROOT/usr/local/share/ca-certificates/" 2>/dev/null)" ]; then
     bundle=/etc/ssl/certs/ca-certificates.crt
-    env_args+=(PIP_CERT=$bundle REQUESTS_CA_BUNDLE=$bundle SSL_CERT_FILE=$bundle CURL_CA_BUNDLE=$bundle)
+    env_args+=("PIP_CERT=$bundle" "REQUESTS_CA_BUNDLE=$bundle" "SSL_CERT_FILE=$bundle" "CURL_CA_BUNDLE=$bundle")
   fi
   rc=0
   for step in $STEPS; do
@@ -102,6 +103,7 @@ git clone -q --branch "$BRANCH" "$SOURCE" "$ROOT/work/main"
 log "cloned $SOURCE ($BRANCH, $(git -C "$ROOT/work/main" log -1 --format='%h %s' | cut -c1-70))"
 if [ -n "$SHARED" ]; then cp -a "$SHARED" "$ROOT/work/shared"; fi
 
+# shellcheck disable=SC2016  # ${Package} is dpkg-query's, not the shell's
 log "root: $(chroot "$ROOT" dpkg-query -W -f='${Package}\n' | wc -l) packages; python3 $(chroot "$ROOT" python3 -c 'import platform; print(platform.python_version())')"
 export _CHROOT_CHECK_INNER=1 WORKDIR ROOT LOGS STEPS
 exec unshare --mount --propagation private "$0" "$WORKDIR"

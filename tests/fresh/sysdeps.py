@@ -1,6 +1,6 @@
-#!/usr/bin/env python3
-# Copyright: netstack.baremetal contributors
-# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netstack.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The system packages of one bindep.txt profile: list them, report the missing ones, or install them.
 
 Python 3 standard library only, so it runs on a fresh Debian/Ubuntu machine before any venv exists
@@ -10,13 +10,16 @@ profile (``test``) or a platform (``platform:dpkg``), ``!`` negates one, a line 
 selectors belongs to every profile, and a line with platform selectors only applies on a matching
 platform. Version constraints are not checked (none are used).
 
-  sysdeps.py list PROFILE       every package of the profile on this platform, one a line
-  sysdeps.py missing PROFILE    the ones not installed (exit 1 if any)
-  sysdeps.py ensure PROFILE     as root: apt-get update once, then install the missing ones;
-                                not root: print the exact apt-get line and exit 1
+Usage (no shebang: run it with the system python3):
+  python3 tests/fresh/sysdeps.py list PROFILE      every package of the profile on this platform, one a line
+  python3 tests/fresh/sysdeps.py missing PROFILE   the ones not installed (exit 1 if any)
+  python3 tests/fresh/sysdeps.py ensure PROFILE    as root: apt-get update once, then install the missing ones;
+                                                   not root: print the exact apt-get line and exit 1
 """
 
-from __future__ import annotations
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
 
 import argparse
 import os
