@@ -87,7 +87,8 @@ def _peer_groups(ctx, plan):
 
 def _selector(ctx, group, scope):
     if scope == "node":
-        return {"matchLabels": {HOSTNAME_LABEL: group}}
+        # the kubelet's kubernetes.io/hostname is the lower-cased host name
+        return {"matchLabels": {HOSTNAME_LABEL: group.lower()}}
     return {"matchLabels": {ctx["speakers"]["rack_label"]: group}}
 
 
@@ -238,11 +239,12 @@ def node_view(objects, plan, secrets, rack_label=None):
     variable_of = {s["name"]: s["variable"] for s in secrets}
     peer_configs = {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "CiliumBGPPeerConfig"}
     view = {}
+    by_hostname = dict((node.lower(), node) for node in plan["nodes"])
 
     def selected(selector):
         labels = selector.get("matchLabels", {})
         if HOSTNAME_LABEL in labels:
-            return [labels[HOSTNAME_LABEL]] if labels[HOSTNAME_LABEL] in plan["nodes"] else []
+            return [by_hostname[labels[HOSTNAME_LABEL]]] if labels[HOSTNAME_LABEL] in by_hostname else []
         if rack_label and rack_label in labels:
             return [n for n, entry in plan["nodes"].items() if entry["rack"] == labels[rack_label]]
         return []

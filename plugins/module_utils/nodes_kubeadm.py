@@ -70,6 +70,7 @@ TOKEN_PLACEHOLDER = "<bootstrap token>"
 CA_HASH_PLACEHOLDER = "<sha256 CA hash>"
 CERT_KEY_PLACEHOLDER = "<certificate key>"
 REGISTRY_SERVERS = {"docker.io": "https://registry-1.docker.io"}
+EXCLUDE_LB_LABEL = "node.kubernetes.io/exclude-from-external-load-balancers"
 
 
 def plan_node(site, plan, host, init_host):
@@ -100,7 +101,7 @@ def plan_node(site, plan, host, init_host):
         "config_path": CONFIG_PATH,
         "config_documents": documents,
         "labels": node_labels(plan, host),
-        "label_args": ["%s=%s" % kv for kv in node_labels(plan, host).items()],
+        "label_args": label_args(plan, host),
         "files": {
             # system: kernel modules at boot, sysctls (applied with `sysctl -p` by the prep role)
             "system": ([_file(MODULES_LOAD_PATH, HEADER + "".join("%s\n" % m["name"] for m in modules)),
@@ -150,6 +151,17 @@ def node_labels(plan, host):
     ``ovn-central`` with no node to run on, so the label is left as kubeadm sets it.
     """
     return dict(sorted(plan["nodes"][host]["labels"].items()))
+
+
+def label_args(plan, host):
+    """``kubectl label --overwrite`` arguments: the inventory's labels, and on control planes the removal of
+    kubeadm's ``node.kubernetes.io/exclude-from-external-load-balancers`` (MetalLB announces nothing from a
+    node carrying it; Talos control planes drop it too), unless the inventory sets it."""
+    labels = node_labels(plan, host)
+    args = ["%s=%s" % kv for kv in labels.items()]
+    if plan["nodes"][host]["role"] == "control-plane" and EXCLUDE_LB_LABEL not in labels:
+        args.append(EXCLUDE_LB_LABEL + "-")
+    return args
 
 
 def package_source(kubernetes_version, source):

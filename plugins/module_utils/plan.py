@@ -22,6 +22,7 @@ import hashlib
 import json
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import addressing, bgp, inventory, report
+from ansible_collections.netstack.baremetal.plugins.module_utils import consistency
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import plan_fabric, render_fabric
 from ansible_collections.netstack.baremetal.plugins.module_utils.nodes import plan_nodes, render_nodes
 from ansible_collections.netstack.baremetal.plugins.module_utils.cluster_network import (
@@ -61,6 +62,9 @@ def build_plan(inventory_vars, nodes, switches, areas=None):
     for name, planner, _renderer in AREAS:
         if areas is None or name in areas:
             plan[name] = planner(site, plan, problems)
+    if not problems:
+        # both ends of every node link, node labels against selectors: read back from the rendered artefacts
+        problems.extend(consistency.check_plan(plan))
     if problems:
         raise PlanError(problems)
     return plan
