@@ -3,10 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The human plan report, as Markdown and as standalone HTML.
 
-The report is a list of blocks (heading, paragraph, table, mermaid, pre) built
+The report is a list of blocks (heading, paragraph, table, diagram, pre) built
 once from the plan; ``to_markdown`` and ``to_html`` only format them, so the
 two outputs always say the same thing.  Areas add their own sections with
 ``report_sections`` functions returning blocks.
+
+A diagram is drawn twice from the same graph: as Mermaid source for Markdown
+viewers that render it, and as an inline SVG (laid out here, in plain Python)
+for ``report.html``, which must show the drawing offline with no script.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -30,8 +34,9 @@ def table(headers, rows):
     return ("table", list(headers), [[("" if c is None else str(c)) for c in row] for row in rows])
 
 
-def mermaid(source):
-    return ("mermaid", source)
+def diagram(mermaid_source, svg):
+    """A drawing: Mermaid source (Markdown) and the same graph as a standalone SVG element (HTML)."""
+    return ("diagram", mermaid_source, svg)
 
 
 def pre(text):
@@ -56,7 +61,7 @@ def to_markdown(blocks):
             out.append("|%s|" % "|".join("---" for dummy in headers))
             out.extend("| %s |" % " | ".join(_md_cell(c) for c in row) for row in rows)
             out.append("")
-        elif kind == "mermaid":
+        elif kind == "diagram":
             out.append("```mermaid\n%s\n```\n" % block[1].rstrip("\n"))
         elif kind == "pre":
             out.append("```\n%s\n```\n" % block[1].rstrip("\n"))
@@ -74,8 +79,9 @@ table { border-collapse: collapse; margin-bottom: 1em; }
 th, td { border: 1px solid #999; padding: 2px 8px; text-align: left; font-family: monospace; }
 th { background: #eee; }
 pre { background: #f6f6f6; padding: 8px; }
+figure.diagram { margin: 0 0 1em 0; overflow-x: auto; }
 </style>
-<!-- Diagrams are Mermaid source; they render where mermaid.js is available (no network is needed to read them). -->
+<!-- Diagrams are inline SVG drawn when the bundle was rendered: no script, no network. -->
 </head>
 <body>
 """
@@ -94,8 +100,8 @@ def to_html(blocks, title):
             out.append("<tr>%s</tr>" % "".join("<th>%s</th>" % _escape(h) for h in block[1]))
             out.extend("<tr>%s</tr>" % "".join("<td>%s</td>" % _escape(c) for c in row) for row in block[2])
             out.append("</table>")
-        elif kind == "mermaid":
-            out.append('<pre class="mermaid">%s</pre>' % _escape(block[1]))
+        elif kind == "diagram":
+            out.append('<figure class="diagram">\n%s\n</figure>' % block[2])
         elif kind == "pre":
             out.append("<pre>%s</pre>" % _escape(block[1]))
     out.append("</body>\n</html>\n")
@@ -181,10 +187,12 @@ def _fabric_diagram(plan):
         racks.setdefault(switch["rack"], {"switches": [], "nodes": []})["switches"].append(host)
     for host, node in addressing["nodes"].items():
         racks.setdefault(node["rack"], {"switches": [], "nodes": []})["nodes"].append(host)
+    for rack in racks.values():
+        rack["switches"].sort()
     lines = ["flowchart TB"]
     for rack in sorted(racks):
         lines.append("  subgraph %s[\"rack %s\"]" % (_mermaid_id("rack_" + rack), rack))
-        for switch in sorted(racks[rack]["switches"]):
+        for switch in racks[rack]["switches"]:
             lines.append("    %s[[\"%s\"]]" % (_mermaid_id(switch), switch))
         for node in racks[rack]["nodes"]:
             lines.append("    %s(\"%s\")" % (_mermaid_id(node), node))
@@ -194,14 +202,15 @@ def _fabric_diagram(plan):
         links = [(u["switch"], host) for host, node in plan["nodes"].items() for u in node["uplinks"]]
     for switch, node in links:
         lines.append("  %s --- %s" % (_mermaid_id(switch), _mermaid_id(node)))
-    return [heading(2, "Fabric"), mermaid("\n".join(lines))]
+    roles = dict((host, node["role"]) for host, node in addressing["nodes"].items())
+    return [heading(2, "Fabric"), diagram("\n".join(lines), fabric_svg(racks, links, roles))]
 
 
 TENANT_DIAGRAM_MAX = 200   # beyond this a diagram is unreadable; the tenant table still lists everyone
 
 
 def tenant_diagram(entries):
-    """Mermaid tree of the tenants (name and namespace), root at the top."""
+    """The tenant tree (name and namespace), root at the top."""
     if not entries or len(entries) > TENANT_DIAGRAM_MAX:
         return []
     lines = ["flowchart TD"]
@@ -210,4 +219,149 @@ def tenant_diagram(entries):
     for entry in entries:
         if entry.get("parent"):
             lines.append("  %s --> %s" % (_mermaid_id("t_" + entry["parent"]), _mermaid_id("t_" + entry["name"])))
-    return [heading(3, "Tenant tree"), mermaid("\n".join(lines))]
+    return [heading(3, "Tenant tree"), diagram("\n".join(lines), tenant_svg(entries))]
+
+
+# --- SVG drawing ------------------------------------------------------------------------------------------
+# Plain SVG 1.1, monospace text (so a label's width is known without a font engine), every shape carrying
+# class and data- attributes that say what it stands for (the tests read them back).
+
+_CHAR_W = 7.8        # width of one character of 13 px monospace, with a little slack
+_BOX_H = 28          # one line of text
+_GAP = 16
+_PAD = 20
+_NODES_PER_ROW = 4
+_COLOURS = {"switch": "#fde68a", "control-plane": "#bfdbfe", "worker": "#e2e8f0", "tenant": "#dcfce7"}
+_SVG_STYLE = ("<style>text{font-family:monospace;font-size:13px;fill:#111}"
+              ".rack>rect{fill:#fafafa;stroke:#999;stroke-dasharray:4 3}"
+              ".box>rect{stroke:#333;stroke-width:1}.edge{stroke:#555;stroke-width:1.2;fill:none}</style>")
+
+
+def _attr(value):
+    return _escape(str(value), True)
+
+
+def _text_width(labels):
+    return max([len(label) for label in labels] + [6]) * _CHAR_W + 2 * _GAP
+
+
+def _box(kind, name, x, y, width, height, texts, colour, rounded):
+    out = ['<g class="box %s" data-name="%s">' % (kind, _attr(name)),
+           '<rect x="%.1f" y="%.1f" width="%.1f" height="%d" rx="%d" fill="%s"/>'
+           % (x, y, width, height, 10 if rounded else 2, colour)]
+    if kind == "switch":   # double border, like Mermaid's subroutine shape
+        out.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%d" fill="none" stroke="#333"/>'
+                   % (x + 4, y, width - 8, height))
+    first = y + height / 2.0 - (len(texts) - 1) * 8 + 4.5
+    for position, text in enumerate(texts):
+        out.append('<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>'
+                   % (x + width / 2.0, first + 16 * position, _escape(text)))
+    out.append("</g>")
+    return out
+
+
+def _svg(width, height, title, body):
+    return "\n".join(['<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="%d" height="%d" '
+                      'viewBox="0 0 %d %d" role="img">' % (width, height, width, height),
+                      "<title>%s</title>" % _escape(title), _SVG_STYLE] + body + ["</svg>"])
+
+
+def fabric_svg(racks, links, roles):
+    """Racks side by side, switches on top, nodes below in rows; one line per switch-node link.
+
+    ``racks``: {rack: {"switches": [host], "nodes": [host]}}; ``links``: [(switch, node)]; ``roles``: {node: role}.
+    """
+    names = [name for rack in racks.values() for name in rack["switches"] + rack["nodes"]]
+    box_w = _text_width(names)
+    centre, boxes, frames = {}, [], []
+    rows = max([(len(r["nodes"]) + _NODES_PER_ROW - 1) // _NODES_PER_ROW for r in racks.values()] + [0])
+    rack_h = 30 + _BOX_H + (70 + rows * (_BOX_H + _GAP) if rows else _GAP)
+    x = _PAD
+    for rack in sorted(racks):
+        members = racks[rack]
+        columns = max(len(members["switches"]), min(len(members["nodes"]), _NODES_PER_ROW), 1)
+        width = columns * (box_w + _GAP) + _GAP
+        frames.extend(['<g class="rack" data-name="%s">' % _attr(rack),
+                       '<rect x="%d" y="%d" width="%.1f" height="%d" rx="6"/>' % (x, _PAD, width, rack_h),
+                       '<text x="%d" y="%d">rack %s</text>' % (x + 8, _PAD + 18, _escape(rack)), "</g>"])
+
+        def row_x(count, index, left=x, span=width):
+            return left + (span - count * (box_w + _GAP) + _GAP) / 2.0 + index * (box_w + _GAP)
+
+        top = _PAD + 30
+        for index, switch in enumerate(members["switches"]):
+            bx = row_x(len(members["switches"]), index)
+            centre[switch] = (bx + box_w / 2.0, top, top + _BOX_H)
+            boxes.extend(_box("switch", switch, bx, top, box_w, _BOX_H, [switch], _COLOURS["switch"], False))
+        for index, node in enumerate(members["nodes"]):
+            row, column = divmod(index, _NODES_PER_ROW)
+            in_row = min(len(members["nodes"]) - row * _NODES_PER_ROW, _NODES_PER_ROW)
+            bx = row_x(in_row, column)
+            by = top + _BOX_H + 70 + row * (_BOX_H + _GAP)
+            centre[node] = (bx + box_w / 2.0, by, by + _BOX_H)
+            role = roles.get(node, "worker")
+            boxes.extend(_box("node", node, bx, by, box_w, _BOX_H, [node],
+                              _COLOURS.get(role, _COLOURS["worker"]), True))
+        x += width + _GAP
+    edges = []
+    for switch, node in sorted(set(links)):
+        if switch in centre and node in centre:
+            edges.append('<line class="edge" data-from="%s" data-to="%s" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>'
+                         % (_attr(switch), _attr(node), centre[switch][0], centre[switch][2],
+                            centre[node][0], centre[node][1]))
+    legend_y = _PAD + rack_h + 22
+    legend = ['<text x="%d" y="%d">switch (amber), control plane (blue), worker (grey); a line is a link</text>'
+              % (_PAD, legend_y)]
+    return _svg(max(x + _PAD - _GAP, 400), legend_y + 12, "Fabric: racks, switches, nodes and their links",
+                frames + edges + boxes + legend)
+
+
+def tenant_svg(entries):
+    """The tenant tree, top down: a box per tenant (name, namespace), an arrow from each parent to its child."""
+    by_name = dict((entry["name"], entry) for entry in entries)
+    children = dict((entry["name"], []) for entry in entries)
+    roots = []
+    for entry in entries:
+        parent = entry.get("parent")
+        (children[parent] if parent in children else roots).append(entry["name"])
+    box_w = _text_width([e["name"] for e in entries] + [e["namespace"] for e in entries])
+    box_h, level_h = 2 * _BOX_H - 14, 2 * _BOX_H + 30
+    slot, depth_of, position = [0], {}, {}
+
+    def place(name, depth):
+        depth_of[name] = depth
+        kids = children[name]
+        for kid in kids:
+            place(kid, depth + 1)
+        if kids:
+            position[name] = (position[kids[0]] + position[kids[-1]]) / 2.0
+        else:
+            position[name] = slot[0]
+            slot[0] += 1
+
+    for root in roots:
+        place(root, 0)
+    depth = max(depth_of.values()) if depth_of else 0
+
+    def left(name):
+        return _PAD + position[name] * (box_w + _GAP)
+
+    def top(name):
+        return _PAD + depth_of[name] * level_h
+
+    edges, boxes = [], []
+    for name in (e["name"] for e in entries):
+        if name not in position:   # a cycle cannot come from the plan; never loop on one
+            continue
+        boxes.extend(_box("tenant", name, left(name), top(name), box_w, box_h, [name, by_name[name]["namespace"]],
+                          _COLOURS["tenant"], True))
+        for kid in children[name]:
+            x1, y1 = left(name) + box_w / 2.0, top(name) + box_h
+            x2, y2 = left(kid) + box_w / 2.0, top(kid)
+            edges.append('<path class="edge" data-from="%s" data-to="%s" marker-end="url(#arrow)" '
+                         'd="M%.1f %.1f C%.1f %.1f %.1f %.1f %.1f %.1f"/>'
+                         % (_attr(name), _attr(kid), x1, y1, x1, y1 + 20, x2, y2 - 24, x2, y2 - 2))
+    marker = ['<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+              'orient="auto"><path d="M0 0 L10 5 L0 10 z" fill="#555"/></marker></defs>']
+    width = _PAD * 2 + max(slot[0], 1) * (box_w + _GAP) - _GAP
+    return _svg(max(width, 300), _PAD * 2 + depth * level_h + box_h, "Tenant tree", marker + edges + boxes)

@@ -59,7 +59,7 @@ def test_report_tables_match_plan(example):
     assert "```mermaid" in report
     html = plan_core.render_bundle(plan, ["plan"])["report.html"]
     separators = sum(1 for line in report.splitlines() if line.startswith("|---"))
-    assert html.count("<table>") == separators and 'class="mermaid"' in html
+    assert html.count("<table>") == separators and '<figure class="diagram">\n<svg' in html
 
 
 def test_plan_carries_no_secret(example):
