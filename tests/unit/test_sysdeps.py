@@ -50,6 +50,7 @@ COMMANDS = {
     "ps": "procps",
     "pgrep": "procps",
     "pkill": "procps",
+    "kill": "procps",
     "shellcheck": "shellcheck",
     "vtysh": "frr",
     "zebra": "frr",
@@ -76,13 +77,14 @@ COMMANDS = {
 
 # Commands of Debian's Priority: required packages (coreutils, util-linux, mount, dpkg, tar, grep, sed,
 # findutils, gzip, bash, dash, debianutils, diffutils, mawk, hostname, base-files, login, apt...), present
-# in every Debian 12 root including debootstrap's minbase (tests/fresh/chroot_check.sh builds one).
+# in every Debian 12 root including debootstrap's minbase (each one checked in the root tests/fresh/chroot_check.sh
+# builds; `kill` is not there as a program, only as the shell builtin: procps).
 ESSENTIAL = frozenset("""
     sh bash dash env cat cp mv rm ln ls mkdir rmdir chmod chown chgrp touch stat readlink realpath dirname
     basename mktemp tee head tail sort uniq wc cut tr paste join comm printf echo true false test sleep date
     id whoami groups uname nproc seq timeout nohup yes du df sync install truncate split od sha256sum
     md5sum base64 expr numfmt tac fold fmt chroot nice stdbuf dd shred mkfifo mknod pwd
-    setsid unshare nsenter mount umount mountpoint findmnt losetup flock kill getopt logger more lsblk
+    setsid unshare nsenter mount umount mountpoint findmnt losetup flock getopt logger more lsblk
     grep egrep fgrep sed find xargs tar gzip gunzip zcat diff cmp awk mawk which run-parts hostname
     dpkg dpkg-query dpkg-deb dpkg-divert apt apt-get apt-cache apt-key update-alternatives
     su login passwd useradd groupadd usermod getent ldconfig start-stop-daemon
