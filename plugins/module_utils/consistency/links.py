@@ -494,7 +494,7 @@ def _check_node(plan, host, node, os_name, links, switches, vlans, problems, nod
             continue
         if len(side["untagged"]) == 1:
             vid = next(iter(side["untagged"]))
-            node_vlan_mtu.setdefault(vid, {}).setdefault(side["mtu"], []).append(host)
+            node_vlan_mtu.setdefault(vid, {}).setdefault(side["mtu"], set()).add(host)
         _compare_vlans(ends, path, hint, side, port, vlans, problems)
         _compare_mtu(ends, path, hint, side, port, platform, problems)
         _compare_bond(ends, path, hint, side, port, node, uplink, problems)
