@@ -282,8 +282,8 @@ def read_talos(text):
         if doc is None:
             continue
         if not isinstance(doc, dict) or doc.get("apiVersion") != "v1alpha1" or doc.get("kind") not in _TALOS_KEYS:
-            raise Refused("document not understood: %r" % ({k: doc.get(k) for k in ("apiVersion", "kind")}
-                                                          if isinstance(doc, dict) else doc))
+            head = {k: doc.get(k) for k in ("apiVersion", "kind")} if isinstance(doc, dict) else doc
+            raise Refused("document not understood: %r" % (head,))
         kind = doc["kind"]
         where = "%s %s" % (kind, doc.get("name", ""))
         unknown = set(doc) - _TALOS_KEYS[kind] - {"apiVersion", "kind"}
@@ -814,13 +814,6 @@ def down(args):
 
 
 # ---------------------------------------------------------------- checks on the wire
-
-def ping(host, address, size=None, count=1, timeout=1):
-    argv = ["ip", "netns", "exec", ns(host), "ping", "-n", "-q", "-c", str(count), "-W", str(timeout)]
-    if size is not None:
-        argv += ["-M", "do", "-s", str(size)]
-    return run(argv + [address], check=False, capture=True).returncode == 0
-
 
 def ping_all(probes, attempts=5):
     """probes: [(host, address, size)] -> the ones that never answered (tried in parallel, then retried)."""
