@@ -9,6 +9,7 @@
 #                  (re-run only when they change; needs python3-venv: bindep.txt [venv], installed as root)
 #   make sysdeps   the Debian packages of bindep.txt [test]: installs the missing ones as root, else lists them
 #   make test      sysdeps, then unit, sanity, lint, molecule (in that order, stops at the first failure)
+#   make constraints   re-resolve the requirement files into requirements-constraints.txt (after editing them)
 #   make unit | sanity | lint | molecule | bench | build | site | lab | lab-down | docs | clean | distclean
 #   make molecule SCENARIOS="site_render"    run only some scenarios
 #   make unit PYTEST_ARGS="-k addressing -x"
