@@ -193,6 +193,19 @@ def _mis_tag_node(text):
     return yaml.safe_dump_all(docs + [vlan])
 
 
+def _mis_tag_networkd(files):
+    """The same defect in systemd-networkd files: the address and default route on a VLAN bond0.10."""
+    files = dict(files)
+    lines = files["20-netstack-bond0.network"].splitlines()
+    moved = [line for line in lines if line.startswith(("Address=", "Gateway="))]
+    assert moved and lines[-1].startswith("VLAN=")   # [Network] is the last section
+    files["20-netstack-bond0.network"] = "\n".join([line for line in lines if line not in moved] + ["VLAN=bond0.10"])
+    files["30-netstack-bond0.10.netdev"] = "[NetDev]\nName=bond0.10\nKind=vlan\nMTUBytes=9000\n\n[VLAN]\nId=10\n"
+    files["30-netstack-bond0.10.network"] = "\n".join(["[Match]", "Name=bond0.10", "", "[Link]", "MTUBytes=9000", "",
+                                                       "[Network]"] + moved) + "\n"
+    return files
+
+
 def _mis_tag_switch(text):
     """The same defect from the other end: the switch sends the node VLAN tagged."""
     assert "    bridge-pvid 10\n    bridge-vids 10 20 30\n" in text
@@ -204,8 +217,10 @@ def _wire_ready():
 
 
 @pytest.fixture()
-def mini_twin(tmp_path):
-    """One leaf and one node in namespaces of their own (not the molecule scenario's), removed afterwards."""
+def mini_twin(tmp_path, monkeypatch):
+    """One leaf and one node in namespaces of their own (not the molecule scenario's), removed afterwards.
+    One cable cannot make a loop, so the bridges run without STP (no 4 s wait before a port forwards)."""
+    monkeypatch.setattr(site_twin, "STP", ["stp_state", "0"])
     saved = (site_twin.STATE, site_twin.PREFIX)
     site_twin.configure(str(tmp_path / "state"), "nsu%d-" % os.getpid())
     os.makedirs(site_twin.STATE)
@@ -216,12 +231,11 @@ def mini_twin(tmp_path):
     site_twin.configure(*saved)
 
 
-def _wire(switch_text, node_text):
+def _wire(switch_text, node_model):
     """cp1 cabled to r1-leaf1 swp1 (its other NIC to a port nothing configures), each end built from its file
     by the twin's own builders; the twin's reachability check's failures."""
     switch_model = site_twin.read_interfaces(switch_text)
     switch_model["members"] = {m: s for m, s in switch_model["members"].items() if s["ports"] == ["swp1"]}
-    node_model = site_twin.read_talos(node_text)
     tags = [10, 20, 30]
     site_twin.make_namespace("leaf")
     site_twin.make_namespace("cp1")
@@ -231,18 +245,26 @@ def _wire(switch_text, node_text):
     site_twin.build_node("cp1", node_model, {"enp1s0f0": tags, "enp1s0f1": tags})
     probes = site_twin.reach_probes({"cp1": node_model})
     assert ("cp1", "10.61.0.1", None) in probes and ("cp1", "10.61.0.1", 8972) in probes
-    return site_twin.ping_all(probes, attempts=5)
+    return site_twin.ping_all(probes, attempts=2)
 
 
 @pytest.mark.skipif(not _wire_ready(), reason="needs root, iproute2 and ping (network namespaces)")
-@pytest.mark.parametrize("defect", [None, "node", "switch"])
-def test_the_wire_check_catches_the_tagging_defect(bundle, mini_twin, defect):
-    switch_text, node_text = bundle["fabric/r1-leaf1.interfaces"], bundle["nodes/cp1/network.yaml"]
-    if defect == "node":
-        node_text = _mis_tag_node(node_text)
-    elif defect == "switch":
+@pytest.mark.parametrize("node_os, defect", [("talos", None), ("talos", "node"), ("talos", "switch"),
+                                             ("kubeadm", None), ("kubeadm", "node")])
+def test_the_wire_check_catches_the_tagging_defect(bundle, kubeadm_bundle, mini_twin, node_os, defect):
+    switch_text = bundle["fabric/r1-leaf1.interfaces"]
+    if defect == "switch":
         switch_text = _mis_tag_switch(switch_text)
-    lost = _wire(switch_text, node_text)
+    if node_os == "talos":
+        node_text = bundle["nodes/cp1/network.yaml"]
+        node_model = site_twin.read_talos(_mis_tag_node(node_text) if defect == "node" else node_text)
+    else:
+        prefix = "nodes/cp1/networkd/"
+        files = {k[len(prefix):]: v for k, v in kubeadm_bundle.items() if k.startswith(prefix)}
+        node_model = site_twin.read_networkd(_mis_tag_networkd(files) if defect == "node" else files, "cp1")
+    if defect == "node":
+        assert site_twin.node_wiring(node_model)["bond0.10"] == {"nics": ["enp1s0f0", "enp1s0f1"], "tag": 10}
+    lost = _wire(switch_text, node_model)
     if defect is None:
         assert lost == []
     else:
