@@ -127,8 +127,13 @@ class _Index:
         return found
 
     def equal(self, key, value):
-        values = self.by_key.get(key, {})
-        return set(values.get(str(value), ())) | set(values.get(ANY, ()))
+        values = self.by_key.get(key)
+        if not values:
+            return set()
+        found = set(values.get(str(value), ()))
+        if ANY in values:
+            found |= values[ANY]
+        return found
 
     def expression(self, expr):
         key, operator = expr.get("key"), expr.get("operator")
@@ -160,12 +165,12 @@ class _Index:
 
     def label_selector(self, selector):
         """A LabelSelector (``matchLabels`` / ``matchExpressions``); empty selects every node."""
-        found = set(self.all)
+        found = None
         for key, value in (selector.get("matchLabels") or {}).items():
-            found &= self.equal(key, value)
+            found = self.equal(key, value) if found is None else found & self.equal(key, value)
         for expr in selector.get("matchExpressions") or []:
-            found &= self.expression(expr)
-        return found
+            found = self.expression(expr) if found is None else found & self.expression(expr)
+        return set(self.all) if found is None else found
 
     def node_selector(self, mapping):
         """A pod's ``nodeSelector`` map."""
@@ -352,7 +357,7 @@ def _check_bgp_peers(plan, area, index):
         key = (address, asn)
         selected = _selected(index, selection)
         union.setdefault(key, set()).update(selected)
-        objects.setdefault(key, []).append("%s %s (%s)" % (kind, name, _selector_text(selection)))
+        objects.setdefault(key, []).append((kind, name, selection))
         switch = switch_of.get(address, address)
         if not selected:
             named = [h for h in plan["nodes"] for s in ([selection[1]] if selection[0] == "one" else selection[1])
@@ -382,13 +387,14 @@ def _check_bgp_peers(plan, area, index):
     for key in sorted(set(expected) | set(union), key=lambda k: (str(k[0]), str(k[1]))):
         address, asn = key
         switch = switch_of.get(address, address)
-        peers = "; ".join(objects.get(key, [])[:3]) or "none"
+        peers = "; ".join("%s %s (%s)" % (kind, name, _selector_text(selection))
+                          for kind, name, selection in objects.get(key, [])[:3]) or "none"
         for host in sorted(expected.get(key, set()) - union.get(key, set())):
             entry = index.nodes.get(host)
             if entry is None:
                 continue
             rack = plan["nodes"][host]["rack"]
-            by_rack = rack_label and rack_label in " ".join(objects.get(key, []))
+            by_rack = rack_label and rack_label in peers
             problems.append(Problem(
                 "hosts.%s.netstack_node%s" % (host, ".labels" if by_rack else ""),
                 "BGP session %s~%s: no peer object selects node %s (peers for %s %s, ASN %s: %s)%s" % (

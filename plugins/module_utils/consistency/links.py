@@ -403,15 +403,18 @@ class _Vlans:
             self.by_id[vlan["id"]] = vlan
             self.index[vlan["id"]] = position
             self.nets.append((ipaddress.ip_network(vlan["cidr"]), vlan["id"]))
-        self._cache = {}
+        # every address the plan hands out, by VLAN: the fast path of of_address
+        self._cache = dict((address, vlan["id"]) for vlan in plan["vlans"]
+                           for owners in (vlan["nodes"], vlan["switches"]) for address in owners.values())
 
     def of_address(self, address):
         """The VLAN id whose CIDR holds ``address`` (``a.b.c.d/len``), or None."""
-        found = self._cache.get(address)
-        if found is None and address not in self._cache:
-            ip = ipaddress.ip_address(address.split("/", 1)[0])
-            found = next((vid for net, vid in self.nets if ip in net), None)
-            self._cache[address] = found
+        bare = address.split("/", 1)[0]
+        if bare in self._cache:
+            return self._cache[bare]
+        ip = ipaddress.ip_address(bare)
+        found = next((vid for net, vid in self.nets if ip in net), None)
+        self._cache[bare] = found
         return found
 
     def label(self, vid):
