@@ -44,6 +44,12 @@ def cfg_text(output, rendered):
                 lines += [str(v) for v in value]
             elif value:
                 lines += str(value).splitlines()
+        elif result is not None and result.get("skipped") and skipped_by_check_mode(result):
+            # never dropped (a false "removed" diff) nor shown as rendered: said, with what it would apply
+            lines.append("%s --- %s NOT CHECKED: %s; the %s payload it would apply:"
+                         % (mark, name, result.get("msg") or "the module does not support check mode",
+                            module["state"]))
+            lines += dump_yaml(module["config"]).rstrip("\n").splitlines()
         elif result is not None and result.get("skipped"):
             continue
         else:
@@ -56,6 +62,11 @@ def cfg_text(output, rendered):
         lines.append("%s --- file %s" % (mark, name))
         lines += text.rstrip("\n").splitlines()
     return "\n".join(lines) + "\n"
+
+
+def skipped_by_check_mode(result):
+    """True when a task result is Ansible's skip of a module that does not support check mode."""
+    return bool(result.get("skipped")) and "check mode" in str(result.get("msg", ""))
 
 
 def frr_reload_changes(stdout):
