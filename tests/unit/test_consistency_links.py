@@ -356,3 +356,31 @@ def test_a_node_address_on_a_vlan_the_port_does_not_carry_is_refused(monkeypatch
     found = messages(plan_problems(example_site()))
     assert ("hosts.w1.netstack_node.uplinks[0]: netstack_node w1 uplink enp1s0f0 / r1-leaf1 Ethernet2: node has "
             "VLAN 30 (external) tagged (bond0.30), the switch port does not carry it") in found
+
+
+# --- the vendors' own rendered configuration (golden state: rendered output) ---------------------------------
+
+@pytest.fixture(scope="module")
+def rendered_plan(tmp_path_factory):
+    """The plan of the inventory the golden ``rendered/*.cfg`` files come from (test_fabric_rendered)."""
+    from test_fabric_rendered import make_inventory
+    import inventory_loader
+    target = make_inventory(tmp_path_factory.mktemp("consistency") / "inventory")
+    return plan_mod.build_plan(*inventory_loader.load_inventory(target))
+
+
+@pytest.mark.parametrize("switch", ["r1-leaf1", "r1-leaf2", "r2-leaf1", "r2-leaf2", "r4-leaf1", "r4-leaf2"])
+def test_the_vendor_rendered_configuration_reads_like_the_module_arguments(rendered_plan, switch):
+    platform = rendered_plan["switches"][switch]["platform"]
+    from_text = links.read_rendered_text(platform, (GOLDEN / "rendered" / ("%s.cfg" % switch)).read_text())
+    from_modules = links.read_switch(platform, fabric.switch_output(rendered_plan, switch, omit_passwords=True))
+    assert from_text == from_modules
+    ports = from_text[0]
+    assert ports and all(p["untagged"] == 10 and p["tagged"] == {20} and p["lacp"] == "lacp" and p["mtu"] == 9000
+                         for p in ports.values())
+
+
+def test_a_mis_tagged_vendor_configuration_is_read_as_such():
+    text = (GOLDEN / "rendered" / "r1-leaf1.cfg").read_text().replace("switchport trunk native vlan 10\n", "")
+    ports, _svis = links.read_rendered_text("eos", text)
+    assert ports["Ethernet2"]["untagged"] is None and ports["Ethernet2"]["tagged"] == {10, 20}

@@ -269,6 +269,137 @@ def read_frr(output):
     return _assemble(interfaces, lags, l2, mlag_ids, DEFAULT_MTU["frr"]), svis
 
 
+# --- the vendors' own rendered configuration (the modules' ``state: rendered`` output) ----------------------
+
+CISCO_LAG = {"eos": "Port-Channel%d", "nxos": "port-channel%d"}
+_TOP_LEVEL = ("vlan ", "router ", "ip prefix-list ", "ip virtual-router ", "route-map ", "feature ", "hostname ")
+
+
+def read_cisco_cli(platform, text):
+    """EOS / NX-OS configuration text (what ``state: rendered`` prints, and the switch's running config) ->
+    the same ``(ports, svis)`` as the module-argument readers."""
+    interfaces = {}
+    lags = {}
+    modes = {}
+    switchport = {}
+    mlag_ids = {}
+    svis = {}
+    current = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "!#":
+            continue
+        if line.startswith("interface "):
+            current = line.split(None, 1)[1]
+            continue
+        if raw[:1] not in (" ", "\t") and line.startswith(_TOP_LEVEL):
+            current = None
+        if current is None:
+            continue
+        words = line.split()
+        if words[0] == "mtu":
+            if current.lower().startswith("vlan"):
+                svis[int(current[4:])] = int(words[1])
+            else:
+                interfaces.setdefault(current, {})["mtu"] = int(words[1])
+        elif words[:1] == ["channel-group"] and len(words) >= 4:
+            lag = CISCO_LAG[platform] % int(words[1])
+            lags.setdefault(lag, {"members": [], "lacp": None})["members"].append(current)
+            modes.setdefault(lag, []).append(words[3])
+        elif words[0] == "switchport" and len(words) >= 3:
+            entry = switchport.setdefault(current, {"name": current})
+            if words[1] == "mode":
+                entry["mode"] = words[2]
+            elif words[1:3] == ["access", "vlan"]:
+                entry.setdefault("access", {})["vlan"] = int(words[3])
+            elif words[1:4] == ["trunk", "native", "vlan"]:
+                entry.setdefault("trunk", {})["native_vlan"] = int(words[4])
+            elif words[1:4] == ["trunk", "allowed", "vlan"]:
+                entry.setdefault("trunk", {})["allowed_vlans"] = words[-1]
+        elif words[0] in ("mlag", "vpc") and len(words) == 2:
+            mlag_ids[current] = int(words[1])
+        if current.lower().startswith("vlan") and current not in svis:
+            svis.setdefault(int(current[4:]), None)
+    for lag, lag_modes in modes.items():
+        lags[lag]["lacp"] = _lacp(lag_modes)
+    l2 = dict((name, _cisco_l2(entry)) for name, entry in switchport.items())
+    return _assemble(interfaces, lags, l2, mlag_ids, DEFAULT_MTU[platform]), svis
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(element, *names):
+    for name in names:
+        element = next((c for c in element if _local(c.tag) == name), None) if element is not None else None
+    return element
+
+
+def read_junos_xml(text):
+    """Junos NETCONF XML (what the junos modules' ``state: rendered`` prints, one element per line) ->
+    the same ``(ports, svis)`` as ``read_junos``."""
+    import xml.etree.ElementTree as ElementTree  # pylint: disable=import-outside-toplevel
+    vlan_ids = {}
+    interfaces = {}
+    lags = {}
+    l2 = {}
+    svis = {}
+    raw_l2 = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("<"):
+            continue
+        root = ElementTree.fromstring(line)
+        for element in root:
+            kind = _local(element.tag)
+            name_element = _child(element, "name")
+            name = name_element.text if name_element is not None else None
+            if kind == "vlan":
+                vlan_ids[name] = int(_child(element, "vlan-id").text)
+                continue
+            if kind != "interface":
+                continue
+            if name == "irb":
+                for unit in (c for c in element if _local(c.tag) == "unit"):
+                    svis[int(_child(unit, "name").text)] = None
+                continue
+            mtu = _child(element, "mtu")
+            if mtu is not None:
+                interfaces.setdefault(name, {})["mtu"] = int(mtu.text) - JUNOS_L2_OVERHEAD
+            lacp = _child(element, "aggregated-ether-options", "lacp")
+            if lacp is not None:
+                mode = "lacp" if any(_local(c.tag) in LACP_MODES for c in lacp) else "static"
+                lags.setdefault(name, {"members": [], "lacp": mode})["lacp"] = mode
+            bundle = _child(element, "ether-options", "ieee-802.3ad", "bundle")
+            if bundle is not None:
+                lags.setdefault(bundle.text, {"members": [], "lacp": "static"})["members"].append(name)
+            switching = _child(element, "unit", "family", "ethernet-switching")
+            if switching is not None:
+                mode = _child(switching, "interface-mode")
+                vlan = _child(switching, "vlan")
+                members = [c.text for c in (list(vlan) if vlan is not None else []) if _local(c.tag) == "members"]
+                native = _child(element, "native-vlan-id")
+                raw_l2[name] = (mode.text if mode is not None else "access", members,
+                                int(native.text) if native is not None else None)
+    for name, (mode, members, native) in raw_l2.items():
+        ids = set(vlan_ids[m] for m in members if m in vlan_ids)
+        if mode == "access":
+            l2[name] = (next(iter(ids)) if len(ids) == 1 else None, set())
+        else:
+            l2[name] = ((native if native in ids else None), ids - {native})
+    return _assemble(interfaces, lags, l2, {}, DEFAULT_MTU["junos"]), svis
+
+
+def read_rendered_text(platform, text):
+    """``fabric/<switch>.cfg`` of a render-mode run (the vendor modules' ``state: rendered`` output)."""
+    if platform in CISCO_LAG:
+        return read_cisco_cli(platform, text)
+    if platform == "junos":
+        return read_junos_xml(text)
+    raise ValueError("no rendered-text reader for platform '%s'" % platform)
+
+
 READERS = {"eos": read_eos, "nxos": read_nxos, "junos": read_junos, "sonic": read_sonic, "frr": read_frr}
 
 
