@@ -4,7 +4,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The site twin: a rendered site consumed together, on the wire, in network namespaces (docs/twin.md).
 
-    site_twin.py up -i INVENTORY --bundle DIR   namespaces, cables, switch FRR (empty), nodes built from
+    site_twin.py up --bundle DIR [--var V=X] [--announce NODE=PREFIX]
+                                               namespaces, cables, switch FRR (empty), nodes built from
                                                their rendered network files, node BGP speakers from the
                                                rendered MetalLB objects
     site_twin.py ifreload SWITCH FILE           what `ifreload -a` is on a white box: the switch's layer 2
@@ -19,7 +20,7 @@
 What comes from where (the point: each end is built only from its own rendered artefacts):
 
 * the cabling (which NIC goes to which switch port) and the VLAN ids a cable can carry come from the
-  inventory: that is the physical world, not configuration;
+  rendered plan (``plan.yaml``, the inventory's uplinks): that is the physical world, not configuration;
 * a switch's layer 2 comes only from its rendered ``interfaces`` file, through ``read_interfaces`` (a strict
   reader: any stanza or keyword it does not know is refused); its SVI addresses and BGP from the rendered
   ``frr.conf``, applied by roles/fabric (playbooks/fabric.yml, apply mode);
@@ -663,9 +664,10 @@ def build_node(node, model, cabled_nics):
             ip(node, "route", "add", "default", "via", links[name]["gateway"], "dev", name)
 
 
-def _inventory_world(inventory):
-    """The physical world from the inventory: hosts, cables, the VLAN ids a cable can carry."""
-    the_plan, hostvars = twin.load_inventory(inventory)
+def _world(bundle):
+    """The physical world from the rendered plan (plan.yaml): hosts, cables, the VLAN ids a cable can carry."""
+    with open(os.path.join(bundle, "plan.yaml")) as handle:
+        the_plan = yaml.safe_load(handle)
     switches = sorted(the_plan["switches"])
     racks = {}
     for switch in switches:
@@ -683,8 +685,20 @@ def _inventory_world(inventory):
     isls += [(firsts[0], other) for other in firsts[1:]]                # the spine (one trunk per rack)
     tags = sorted(v["id"] for v in the_plan["vlans"])
     return {"switches": switches, "nodes": sorted(the_plan["nodes"]), "cables": cables, "tags": tags,
-            "isls": [{"a": a, "b": b, "name": "isl%d" % (i + 1)} for i, (a, b) in enumerate(isls)],
-            "hostvars": hostvars}
+            "isls": [{"a": a, "b": b, "name": "isl%d" % (i + 1)} for i, (a, b) in enumerate(isls)]}
+
+
+def _secrets(bundle, values):
+    """The values of the Secrets the rendered releases fill from inventory variables (as cluster_network does in
+    apply mode); ``values`` maps variable names to values."""
+    with open(os.path.join(bundle, "cluster_network", "releases.yaml")) as handle:
+        releases = yaml.safe_load(handle)
+    secrets = {}
+    for release in releases.get("releases", []) if isinstance(releases, dict) else releases:
+        for entry in release.get("secrets_from_inventory") or []:
+            if entry["variable"] in values:
+                secrets[entry["name"]] = values[entry["variable"]]
+    return secrets
 
 
 def _bundle_node(bundle, node):
@@ -731,23 +745,19 @@ def speakers(_args):
 
 
 def up(args):
-    world = _inventory_world(args.inventory)
-    hostvars = world.pop("hostvars")
     bundle = os.path.abspath(args.bundle)
+    world = _world(bundle)
     # read every rendered artefact before anything is built: a refusal leaves nothing behind
     models = {node: _bundle_node(bundle, node) for node in world["nodes"]}
     for node, model in models.items():
         if model["hostname"] != node:
             raise Refused("%s: its network files name the host %r" % (node, model["hostname"]))
     metallb = read_metallb(_bundle_objects(bundle))
-    any_host = world["nodes"][0]
-    secrets = {}
-    for peer in metallb["peers"]:
-        if peer["password_secret"]:
-            # the operator fills this Secret from the vaulted variable the plan names; the twin from the inventory
-            variable = hostvars[any_host]["netstack_fabric"]["bgp"]["password_var"]
-            secrets[peer["password_secret"]] = hostvars[any_host][variable]
-    rogue = hostvars[any_host].get("site_twin_rogue_announce") or {}
+    secrets = _secrets(bundle, dict(item.split("=", 1) for item in args.var))
+    rogue = {}
+    for item in args.announce:
+        node, prefix = item.split("=", 1)
+        rogue.setdefault(node, []).append(prefix)
     os.makedirs(STATE, exist_ok=True)
     os.chmod(STATE, 0o755)
     state = {"world": world, "bundle": bundle, "models": models, "hosts": [], "namespaces": [], "l2": {},
@@ -892,6 +902,8 @@ def route_problems(state):
         for prefix in prefixes:
             announced.setdefault(prefix, set()).add(node)
     rogue = {p for prefixes in state["rogue"].values() for p in prefixes}
+    if not rogue:
+        problems.append("no node announces a prefix outside the pools (up --announce): the policy is not tested")
     for switch in state["world"]["switches"]:
         mine = _switch_addresses(switch)
         peers = {node: p["local_address"] for node, speakers in state["speakers"].items()
@@ -942,6 +954,12 @@ def pull_cable(args):
     cable = [c for c in state["world"]["cables"] if c["node"] == args.node and c["switch"] == args.switch]
     if not cable:
         raise Refused("no cable between %s and %s" % (args.node, args.switch))
+    # the pull must take away the path the node uses: its untagged sub-wire of that cable is forwarding
+    ports = json.loads(run(["bridge", "-n", ns(args.node), "-j", "link", "show"], capture=True).stdout or "[]")
+    states = {p["ifname"]: p.get("state") for p in ports}
+    if states.get(cable[0]["nic"]) != "forwarding":
+        raise Refused("%s %s is %s, not the forwarding member: pulling it proves nothing"
+                      % (args.node, cable[0]["nic"], states.get(cable[0]["nic"])))
     for tag in [UNTAGGED] + state["world"]["tags"]:
         ip(args.switch, "link", "del", _ifname(cable[0]["port"], tag), check=False)
     print("pulled %s %s <-> %s %s" % (args.node, cable[0]["nic"], args.switch, cable[0]["port"]))
@@ -972,8 +990,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command")
     p_up = sub.add_parser("up")
-    p_up.add_argument("-i", "--inventory", required=True)
     p_up.add_argument("--bundle", required=True)
+    p_up.add_argument("--var", action="append", default=[], metavar="VARIABLE=VALUE",
+                      help="an inventory variable a rendered Secret is filled from (the BGP password)")
+    p_up.add_argument("--announce", action="append", default=[], metavar="NODE=PREFIX",
+                      help="a prefix a node announces besides its pools (the switches must refuse it)")
     p_reload = sub.add_parser("ifreload")
     p_reload.add_argument("switch")
     p_reload.add_argument("file")
