@@ -357,8 +357,11 @@ COMPONENTS_SCHEMA = _obj("Where each cluster-network component comes from: chart
                                                                       "filled in. Point it at a mirror for "
                                                                       "air-gapped sites.",
                                                                       pattern=r"^https?://"),
-                                                          "path": _str("The manifest file on the controller instead "
-                                                                       "of a download.", minLength=1),
+                                                          "path": _str("The manifests on the controller instead of a "
+                                                                       "download (air-gapped sites): one file, or a "
+                                                                       "directory whose `.yaml`/`.yml`/`.json` files "
+                                                                       "are applied in name order. Wins over `url`.",
+                                                                       minLength=1),
                                                           "checksum": _str("Checksum of the download, "
                                                                            "`sha256:<hex>`.",
                                                                            pattern=r"^sha(256|512):[0-9a-f]+$"),
