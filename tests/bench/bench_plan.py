@@ -12,6 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, "..", "unit"), os.path.join(HERE, "..", "..", "build", "collections")]
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import inventory, plan as plan_core  # noqa: E402
+from ansible_collections.netstack.baremetal.plugins.module_utils import consistency  # noqa: E402
 
 import sitegen  # noqa: E402
 
@@ -65,6 +66,10 @@ def main():
         "validation + address plan + BGP sessions", core[0], core[1], "met" if core[0] < 1 else "MISSED"))
     print("%-44s best %7.3f s  median %7.3f s" % ("... + every area (switch configs, node configs,", *full))
     print("%-44s" % "   values, 5,000 tenants' objects, gateways)")
+    the_plan = plan_core.build_plan(*sitegen.clone(site))
+    checks = best_of(3, lambda: consistency.check_plan(the_plan))
+    print("%-44s best %7.3f s  (%.0f%% of the full plan)" % (
+        "   of which consistency checks", checks[0], 100.0 * checks[0] / full[0]))
     artefacts = plan_core.render_bundle(plan_core.build_plan(*sitegen.clone(site)), ["plan"])
     render = best_of(3, lambda: plan_core.render_bundle(plan_core.build_plan(*sitegen.clone(site)), ["plan"]))
     print("%-44s best %7.3f s  (%d files, %d kB)" % ("plan + bundle 'plan' section", render[0], len(artefacts),
