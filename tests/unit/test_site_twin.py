@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The site twin's translators (tests/twin/site_twin.py) on rendered artefacts, and the proof that the twin's
 wire check catches the node VLAN tagging defect: a mis-tagged render built into namespaces cannot reach its
-gateway, the real render can (root, iproute2 and ping needed for that part; molecule/site_twin runs the rest)."""
+gateway, the real render can (and a switch port left at MTU 1500 loses only the jumbo frames) (root, iproute2 and ping needed for that part; molecule/site_twin runs the rest)."""
 from __future__ import absolute_import, division, print_function
 
 import copy
@@ -250,11 +250,16 @@ def _wire(switch_text, node_model):
 
 @pytest.mark.skipif(not _wire_ready(), reason="needs root, iproute2 and ping (network namespaces)")
 @pytest.mark.parametrize("node_os, defect", [("talos", None), ("talos", "node"), ("talos", "switch"),
-                                             ("kubeadm", None), ("kubeadm", "node")])
+                                             ("kubeadm", None), ("kubeadm", "node"), ("talos", "mtu")])
 def test_the_wire_check_catches_the_tagging_defect(bundle, kubeadm_bundle, mini_twin, node_os, defect):
     switch_text = bundle["fabric/r1-leaf1.interfaces"]
     if defect == "switch":
         switch_text = _mis_tag_switch(switch_text)
+    elif defect == "mtu":
+        # the switch port left at 1500: everything works but jumbo frames
+        assert "iface swp1\n    alias cp1 enp1s0f0\n    mtu 9000\n" in switch_text
+        switch_text = switch_text.replace("iface swp1\n    alias cp1 enp1s0f0\n    mtu 9000\n",
+                                          "iface swp1\n    alias cp1 enp1s0f0\n    mtu 1500\n")
     if node_os == "talos":
         node_text = bundle["nodes/cp1/network.yaml"]
         node_model = site_twin.read_talos(_mis_tag_node(node_text) if defect == "node" else node_text)
@@ -267,5 +272,7 @@ def test_the_wire_check_catches_the_tagging_defect(bundle, kubeadm_bundle, mini_
     lost = _wire(switch_text, node_model)
     if defect is None:
         assert lost == []
+    elif defect == "mtu":
+        assert lost == [("cp1", "10.61.0.1", 8972)]
     else:
         assert ("cp1", "10.61.0.1", None) in lost
