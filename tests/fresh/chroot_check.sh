@@ -16,7 +16,8 @@
 # has no python3: the three the README names are added, ca-certificates because a fresh Debian 12
 # has it; nothing else), the repository cloned to /work/main inside and ../shared copied to
 # /work/shared, then in a private mount namespace (so every mount, ours and the tests', is gone
-# when it ends): the host's /proc, /sys and /dev bound in (rbind, rslave), a fresh tmpfs on /run
+# when it ends): the root bound onto itself (so it is a mount point, as / is on a real machine), the
+# host's /proc, /sys and /dev bound in (rbind, rslave), a fresh tmpfs on /run
 # (`ip netns` keeps /run/netns there), and `chroot ROOT make -C /work/main <step>` with a clean
 # environment (HOME=/root, a standard PATH, LANG=C.UTF-8).
 # Inside the root: /usr/sbin/policy-rc.d answers 101, as in every chroot or container image, so the
@@ -52,6 +53,9 @@ if [ "${_CHROOT_CHECK_INNER:-}" = 1 ]; then
     for (( i=${#mounts[@]}-1; i>=0; i-- )); do umount -R -l "${mounts[$i]}" 2>/dev/null || true; done
   }
   trap cleanup EXIT
+  # the root a mount point of its own, as / is on a real machine (`unshare --propagation private`, which the
+  # netplan tests run, fails with EINVAL on a root that is not one)
+  mount --bind "$ROOT" "$ROOT"; mounts+=("$ROOT")
   for fs in proc sys dev; do
     mount --rbind "/$fs" "$ROOT/$fs"; mount --make-rslave "$ROOT/$fs"; mounts+=("$ROOT/$fs")
   done
