@@ -63,6 +63,12 @@ _value:
       description: References (C(apiVersion), C(kind), C(name), C(namespace)) to delete.
       type: list
       elements: dict
+    awaiting_namespace:
+      description:
+        - The objects of C(apply) in a namespace that is not live yet (the C(prepare) phase of this run creates it).
+          A server-side dry run (check mode) cannot take them; the role reports them instead.
+      type: list
+      elements: dict
 """
 
 from ansible.errors import AnsibleFilterError

@@ -88,8 +88,9 @@ def apply_batches(existing, wanted, label_domain=rm.DEFAULT_LABEL_DOMAIN):
     Only live objects of the planned tenants' namespaces are considered, so
     tenants that are not planned (other tenants on ``add_tenant``, tenants gone
     from the inventory on ``tenants.yml``) are never touched: removing a tenant
-    is ``remove_tenant.yml``'s job.  Returns ``[{phase, stage, apply, delete}]``
-    without empty phases.
+    is ``remove_tenant.yml``'s job.  Returns ``[{phase, stage, apply, delete, awaiting_namespace}]``
+    without empty phases; ``awaiting_namespace`` lists the objects of ``apply`` whose namespace is not live
+    (this run's ``prepare`` phase creates it): a server-side dry run (check mode) cannot take them.
     """
     wanted = [w for w in wanted or [] if w]
     scope = {w["metadata"]["name"] for w in wanted if w.get("kind") == "Namespace"}
@@ -104,11 +105,15 @@ def apply_batches(existing, wanted, label_domain=rm.DEFAULT_LABEL_DOMAIN):
             if labels.get(tp.MANAGED_BY_LABEL) != tp.MANAGED_BY_VALUE:
                 continue
         old.append(normalize_existing(obj, label_domain, by_key.get(rm.object_key(obj))))
+    live_namespaces = {(obj.get("metadata") or {}).get("name") for obj in existing or []
+                       if obj and obj.get("kind") == "Namespace"}
     steps = rm.order_policy_changes(old, wanted)
     result = []
     for batch in rm.batches(steps):
         if batch["apply"] or batch["delete"]:
             batch["delete"] = [ref_object(ref) for ref in batch["delete"]]
+            batch["awaiting_namespace"] = [obj for obj in batch["apply"] if obj["metadata"].get("namespace")
+                                           and obj["metadata"]["namespace"] not in live_namespaces]
             result.append(batch)
     return result
 

@@ -140,6 +140,13 @@ def test_a_new_tenant_is_created_without_touching_the_others():
     assert {n if n.startswith("tenant-carol") else n for n in touched} <= {"tenant-carol"} | {
         o["metadata"]["name"] for o in wanted if o["kind"] == tp.CCNP_KIND}
     assert [b["stage"] for b in batches] == ["prepare", "widen"]
+    # its namespace is not live: check mode cannot dry-run its namespaced objects, the role reports them instead
+    assert batches[0]["awaiting_namespace"] == []
+    awaiting = batches[1]["awaiting_namespace"]
+    assert awaiting and all(o["metadata"]["namespace"] == "tenant-carol" for o in awaiting)
+    assert awaiting == [o for o in batches[1]["apply"] if o["metadata"].get("namespace")]
+    assert all(b["awaiting_namespace"] == [] for b in day2.apply_batches(
+        others + [_live(o) for o in wanted if o["kind"] == "Namespace"], wanted))
 
 
 def test_narrowing_widens_first_and_deletes_last():
