@@ -363,7 +363,11 @@ def scan_tree():
 
 
 def _pinned():
-    with open(os.path.join(REPO, "requirements-constraints.txt"), encoding="utf-8") as handle:
+    """The packages requirements-constraints.txt pins (None in a built collection, which leaves the file out)."""
+    path = os.path.join(REPO, "requirements-constraints.txt")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
         return {line.split("==")[0].strip().lower() for line in handle if "==" in line and not line.startswith("#")}
 
 
@@ -374,7 +378,7 @@ def unlisted(found, test_packages, pinned, target_side=None):
         if command in ESSENTIAL or command in PREREQUISITES or command in NOT_NEEDED:
             continue
         if command in VENV:
-            if VENV[command] not in pinned and VENV[command] not in ("python", "pip"):
+            if pinned is not None and VENV[command] not in pinned and VENV[command] not in ("python", "pip"):
                 problems[command] = "%s: venv command of %s, which requirements-constraints.txt does not pin" % (
                     ", ".join(where[:3]), VENV[command])
             continue
