@@ -46,8 +46,8 @@ def _assert_layout(svg, boxes):
     for name, (x, y, w, h, texts) in items:
         assert 0 <= x and x + w <= width and 0 <= y and y + h <= height, name
         assert name in texts
-    for i, (a, (ax, ay, aw, ah, _)) in enumerate(items):
-        for b, (bx, by, bw, bh, _) in items[i + 1:]:
+    for i, (a, (ax, ay, aw, ah, _texts_a)) in enumerate(items):
+        for b, (bx, by, bw, bh, _texts_b) in items[i + 1:]:
             assert ax + aw <= bx or bx + bw <= ax or ay + ah <= by or by + bh <= ay, "%s overlaps %s" % (a, b)
 
 
