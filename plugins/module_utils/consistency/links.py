@@ -36,6 +36,7 @@ __metaclass__ = type
 
 import ipaddress
 import posixpath
+from xml.etree import ElementTree
 
 try:
     import yaml
@@ -339,7 +340,6 @@ def _child(element, *names):
 def read_junos_xml(text):
     """Junos NETCONF XML (what the junos modules' ``state: rendered`` prints, one element per line) ->
     the same ``(ports, svis)`` as ``read_junos``."""
-    import xml.etree.ElementTree as ElementTree  # pylint: disable=import-outside-toplevel
     vlan_ids = {}
     interfaces = {}
     lags = {}
