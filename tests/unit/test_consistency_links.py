@@ -384,3 +384,18 @@ def test_a_mis_tagged_vendor_configuration_is_read_as_such():
     text = (GOLDEN / "rendered" / "r1-leaf1.cfg").read_text().replace("switchport trunk native vlan 10\n", "")
     ports, _svis = links.read_rendered_text("eos", text)
     assert ports["Ethernet2"]["untagged"] is None and ports["Ethernet2"]["tagged"] == {10, 20}
+
+
+def test_a_tagged_vlan_mtu_other_than_the_switch_svi_is_refused(monkeypatch):
+    original = nodes_common.node_network
+
+    def jumbo_external(plan, host):
+        net = copy.deepcopy(original(plan, host))
+        for vlan in net["vlans"]:
+            if vlan["vlan"] == "external":
+                vlan["mtu"] = 9000
+        return net
+    monkeypatch.setattr(nodes_common, "node_network", jumbo_external)
+    found = messages(plan_problems(example_site(mode="l2")))
+    assert ("hosts.w1.netstack_node.uplinks[0]: netstack_node w1 uplink enp1s0f0 / r1-leaf1 Ethernet2: VLAN 30 "
+            "(external) has MTU 9000 on the node (bond0.30), 1500 on the switch's SVI") in found

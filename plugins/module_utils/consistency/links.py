@@ -615,7 +615,7 @@ def _check_node(plan, host, node, os_name, links, switches, vlans, problems, nod
         path = _uplink_path(host, position)
         if switch not in switches:
             continue
-        platform, ports, _svis = switches[switch]
+        platform, ports, svis = switches[switch]
         hint = _contract_hint(platform, os_name)
         side = _node_side(links, nic, vlans)
         port = ports.get(port_name)
@@ -631,6 +631,7 @@ def _check_node(plan, host, node, os_name, links, switches, vlans, problems, nod
             node_vlan_mtu.setdefault(vid, {}).setdefault(side["mtu"], set()).add(host)
         _compare_vlans(ends, path, hint, side, port, vlans, problems)
         _compare_mtu(ends, path, hint, side, port, platform, problems)
+        _compare_tagged_mtu(ends, path, hint, side, svis, vlans, problems)
         _compare_bond(ends, path, hint, side, port, node, uplink, problems)
         if port["lag"]:
             lag_ends.append((switch, port["lag"], port["mlag"]))
@@ -690,6 +691,15 @@ def _compare_mtu(ends, path, hint, side, port, platform, problems):
         if sub["mtu"] is not None and sub["mtu"] > mtu:
             problems.append(Problem(path, "%s: node VLAN link %s has MTU %d, above its parent %s's %d"
                                     % (ends, sub["name"], sub["mtu"], side["link"], mtu), hint))
+
+
+def _compare_tagged_mtu(ends, path, hint, side, svis, vlans, problems):
+    """A tagged VLAN's MTU on the node against the switch's SVI of that VLAN, where the switch renders one."""
+    for vid, sub in sorted(side["tagged"].items()):
+        svi = svis.get(vid)
+        if svi is not None and sub["mtu"] is not None and sub["mtu"] != svi:
+            problems.append(Problem(path, "%s: %s has MTU %d on the node (%s), %d on the switch's SVI"
+                                    % (ends, vlans.label(vid), sub["mtu"], sub["name"], svi), hint))
 
 
 def _compare_bond(ends, path, hint, side, port, node, uplink, problems):
