@@ -36,8 +36,8 @@ CLUSTER_SCOPED = {
 }
 # Without the schemas: the kinds the cluster network applies, with their plurals and versions.
 FALLBACK = {
-    "metallb.io": [("IPAddressPool", "ipaddresspools", ["v1beta1"]), ("L2Advertisement", "l2advertisements",
-                                                                       ["v1beta1"]),
+    "metallb.io": [("IPAddressPool", "ipaddresspools", ["v1beta1"]),
+                   ("L2Advertisement", "l2advertisements", ["v1beta1"]),
                    ("BGPAdvertisement", "bgpadvertisements", ["v1beta1"]), ("BFDProfile", "bfdprofiles", ["v1beta1"]),
                    ("BGPPeer", "bgppeers", ["v1beta2"])],
     "cilium.io": [("CiliumClusterwideNetworkPolicy", "ciliumclusterwidenetworkpolicies", ["v2"]),

@@ -130,8 +130,8 @@ def test_a_downloaded_copy_stands_for_an_unreachable_url(tmp_path):
 def test_manifest_directory_files_sorted_and_empty_directory_refused(tmp_path):
     for name in ("20-b.yml", "10-a.yaml", "notes.txt", "30-c.json"):
         (tmp_path / name).write_text("{}")
-    assert [os.path.basename(p) for p in preflight.manifest_files(str(tmp_path))] == ["10-a.yaml", "20-b.yml",
-                                                                                       "30-c.json"]
+    names = [os.path.basename(p) for p in preflight.manifest_files(str(tmp_path))]
+    assert names == ["10-a.yaml", "20-b.yml", "30-c.json"]
     empty = tmp_path / "empty"
     empty.mkdir()
     problems = preflight.missing(preflight.sources([_url(path=str(empty))]), FakeProbe())
