@@ -213,11 +213,33 @@ def site(kube_api, tmp_path_factory):
     inventory = _write_inventory(tmp / "inventory", kube_api.kubeconfig, bundle)
     # Two platform namespaces the Gateways attach (the others of the list do not exist: skipped, not created).
     namespaces = dyn.resources.get(api_version="v1", kind="Namespace")
+    created = []
     for name in ("cozy-dashboard", "cozy-cert-manager"):
-        namespaces.server_side_apply(body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
-                                     name=name, field_manager=MANAGER)
-    return {"kube_api": kube_api, "api": api_client, "dyn": dyn, "tmp": tmp, "bundle": bundle,
-            "inventory": inventory, "installed": installed}
+        if _gone(dyn, "v1", "Namespace", name):
+            namespaces.create(body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+            created.append(name)
+    yield {"kube_api": kube_api, "api": api_client, "dyn": dyn, "tmp": tmp, "bundle": bundle,
+           "inventory": inventory, "installed": installed}
+    if not kube_api.managed:  # a cluster of the user's (NETSTACK_TEST_KUBECONFIG): leave it as it was
+        _clean_up(dyn, created + TENANT_NAMESPACES + ["tenant-carol", "tenant-carol-kid"], installed)
+
+
+def _clean_up(dyn, namespaces, crds):
+    """Delete what the module created: the areas' cluster-scoped objects (by their labels), the namespaces, the
+    CRDs it installed. The kit's server needs none of this (it is purged)."""
+    ours = "app.kubernetes.io/managed-by=netstack.baremetal"
+    selectors = {"ValidatingAdmissionPolicyBinding": ours, "ValidatingAdmissionPolicy": ours,
+                 "CiliumClusterwideNetworkPolicy": ours, "Subnet": ours}
+    for api_version, kind in WATCHED:
+        if kind in selectors:
+            resource = dyn.resources.get(api_version=api_version, kind=kind)
+            for item in resource.get(label_selector=selectors[kind]).items:
+                resource.delete(name=item.metadata.name)
+    for name in namespaces:
+        if not _gone(dyn, "v1", "Namespace", name):
+            dyn.resources.get(api_version="v1", kind="Namespace").delete(name=name)
+    for name in crds:
+        dyn.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition").delete(name=name)
 
 
 @pytest.fixture(scope="module")
