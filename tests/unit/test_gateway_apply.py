@@ -444,3 +444,15 @@ def test_apply_mode_stops_before_sending_anything_without_the_crds(tmp_path, kub
     output = _run(inventory, expect_failure=True)
     assert "Missing CRDs tlsroutes.gateway.networking.k8s.io" in output
     assert kube.applied() == [] and kube.deleted() == []
+
+
+def test_apply_mode_never_creates_a_tenant_namespace(tmp_path, kube):
+    """A tenant added to the inventory but not applied by tenants.yml yet: the partial Namespace would create its
+    namespace without the apex label and the isolation policies. The role stops before sending anything."""
+    inventory = _inventory(tmp_path, kube)
+    del kube.objects[("", "namespaces", None, "tenant-alice-staging")]
+    del kube.objects[("", "namespaces", None, "tenant-bob")]
+    output = _run(inventory, expect_failure=True)
+    assert "Tenant namespaces tenant-alice-staging, tenant-bob do not exist: run playbooks/tenants.yml" in output
+    assert kube.applied() == [] and kube.deleted() == []
+    assert ("", "namespaces", None, "tenant-bob") not in kube.objects
