@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import glob
 import os
 import shutil
@@ -53,20 +54,18 @@ def helm():
     return path
 
 
-def _write_site(root, kubeconfig, components, cluster_extra=None, pools=None):
-    """inventories/kubeadm-small in apply mode against ``kubeconfig``, with these component sources."""
+def _write_site(root, kubeconfig, components, pools=None, base="kubeadm-small"):
+    """inventories/<base> in apply mode against ``kubeconfig``, with these component sources."""
     inventory = root / "inventory"
     if inventory.exists():
         shutil.rmtree(str(inventory))
-    shutil.copytree(os.path.join(REPO, "inventories", "kubeadm-small"), str(inventory))
+    shutil.copytree(os.path.join(REPO, "inventories", base), str(inventory))
     cluster_file = inventory / "group_vars" / "all" / "cluster.yml"
     data = yaml.safe_load(cluster_file.read_text())
     data.update(netstack_mode="apply", netstack_kubeconfig=kubeconfig, netstack_bundle_dir=str(root / "bundle"))
     cluster = data["netstack_cluster"]
-    cluster.setdefault("features", {})["gateway_api"] = {"enabled": True}
+    cluster.setdefault("features", {}).setdefault("gateway_api", {})["enabled"] = True
     cluster["components"] = components
-    for key, value in (cluster_extra or {}).items():
-        cluster[key] = value
     cluster_file.write_text(yaml.safe_dump(data))
     if pools:
         lb_file = inventory / "group_vars" / "all" / "load_balancer.yml"
@@ -305,7 +304,7 @@ def test_check_diff_after_an_inventory_change_shows_it_and_alters_nothing(tmp_pa
     root, _inventory = site
     changed = _write_site(tmp_path, kube_api.kubeconfig, dict(sources, cilium=dict(
         sources["cilium"], values={"operator": {"replicas": 2}})),
-        cluster_extra={}, pools=[{"name": "public", "addresses": ["10.70.0.100-10.70.0.120"], "vlan": "external"}])
+        pools=[{"name": "public", "addresses": ["10.70.0.100-10.70.0.120"], "vlan": "external"}])
     # Same bundle directory as the applied site: --check must not rewrite it either.
     data = yaml.safe_load((changed / "group_vars" / "all" / "cluster.yml").read_text())
     data["netstack_bundle_dir"] = str(root / "bundle")
@@ -333,3 +332,31 @@ def test_check_diff_after_an_inventory_change_shows_it_and_alters_nothing(tmp_pa
     bundle_after = {path: open(path).read() for path in glob.glob(str(root / "bundle" / "**" / "*"), recursive=True)
                     if os.path.isfile(path)}
     assert bundle_after == bundle_before
+
+
+def test_example_site_bgp_peers_bfd_and_the_password_secret(tmp_path, kube_api, sources, dynamic, helm):
+    """inventories/example (Talos, MetalLB BGP with BFD and a session password) on the same server: the BGPPeers,
+    the BFD profile and the Secret built from the inventory variable land, strictly valid; the password is in the
+    Secret and nowhere in the output."""
+    del helm
+    inventory = _write_site(tmp_path, kube_api.kubeconfig, sources, base="example")
+    secrets = yaml.safe_load((inventory / "group_vars" / "all" / "secrets.yml").read_text())
+    password = secrets["vault_netstack_bgp_password"]
+    rc, out = run_playbook("cluster_network.yml", [inventory], *NO_WAIT)
+    assert rc == 0, out
+    assert password not in out
+    objects = _bundle_objects(tmp_path / "bundle")
+    peers = [obj for obj in objects if obj["kind"] == "BGPPeer"]
+    assert peers and all(p["spec"]["passwordSecret"]["name"] == "netstack-bgp-password" for p in peers)
+    assert any(obj["kind"] == "BFDProfile" for obj in objects)
+    strict = [("fieldValidation", "Strict")]
+    for obj in objects:
+        live = _get(dynamic, obj)
+        assert "netstack" in [entry.manager for entry in live.metadata.managedFields or []]
+        resource = dynamic.resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+        resource.server_side_apply(body=obj, field_manager="netstack", dry_run="All", force_conflicts=True,
+                                   query_params=list(strict))
+    secret = dynamic.resources.get(api_version="v1", kind="Secret").get(name="netstack-bgp-password",
+                                                                        namespace="cozy-metallb")
+    assert secret.type == "kubernetes.io/basic-auth"
+    assert base64.b64decode(secret.data["password"]).decode() == password
