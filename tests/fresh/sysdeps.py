@@ -106,17 +106,24 @@ def packages(profile, path=BINDEP, platform_labels=None):
 
 
 def installed(names):
-    """The subset of ``names`` that dpkg reports as installed."""
+    """The subset of ``names`` that dpkg reports as installed, by name or as provided by an installed package.
+
+    A package another one provides counts, as it does for apt: a machine with NodeSource's ``nodejs``
+    (``Provides: npm``, ``Conflicts: npm``) has npm, and asking apt for Debian's ``npm`` there fails.
+    """
     if not names:
         return set()
-    result = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${Status}\\n"] + list(names), check=False,
+    result = subprocess.run(["dpkg-query", "-W", "-f=${Package}\\t${Status}\\t${Provides}\\n"], check=False,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
-    found = set()
+    present = set()
     for line in result.stdout.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[1:4] == ["install", "ok", "installed"]:
-            found.add(parts[0])
-    return found
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[1].split()[-3:] != ["install", "ok", "installed"]:
+            continue
+        present.add(parts[0].split(":")[0])
+        # "Provides: foo (= 1.0), bar" -> foo, bar
+        present.update(item.split()[0] for item in parts[2].split(",") if item.strip())
+    return set(names) & present
 
 
 def missing(profile, path=BINDEP):
