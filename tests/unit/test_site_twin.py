@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The site twin's translators (tests/twin/site_twin.py) on rendered artefacts, and the proof that the twin's
 wire check catches the node VLAN tagging defect: a mis-tagged render built into namespaces cannot reach its
-gateway, the real render can (and a switch port left at MTU 1500 loses only the jumbo frames) (root, iproute2 and ping needed for that part; molecule/site_twin runs the rest)."""
+gateway, the real render can (and a switch port left at MTU 1500 loses only the jumbo frames) (root, iproute2
+and ping needed for that part; molecule/site_twin runs the rest)."""
 from __future__ import absolute_import, division, print_function
 
 import copy
