@@ -14,12 +14,18 @@ __metaclass__ = type
 import os
 import time
 
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import inventory, plan as plan_core
+try:
+    from ansible.parsing.vault import VaultHelper, is_encrypted_file
+    from ansible._internal._datatag._tags import Origin
+except ImportError:  # not the ansible-core 2.19+ meta/runtime.yml requires: the vault warning is skipped
+    VaultHelper = is_encrypted_file = Origin = None
+
+from ansible_collections.netstack.baremetal.plugins.module_utils import inventory, plan as plan_core, secret_vars
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 from ansible_collections.netstack.baremetal.plugins.module_utils.schema_check import plain_copy
 
@@ -62,11 +68,16 @@ class ActionModule(ActionBase):
             result["plan_reused"] = True
         else:
             try:
-                the_plan = plan_core.build_plan(inventory_vars, nodes, switches)
+                the_plan = plan_core.build_plan(inventory_vars, nodes, switches,
+                                                defined_vars=_defined_vars(task_vars, hostvars, switches))
             except PlanError as exc:
                 result.update(failed=True, msg=str(exc), problems=[p.as_dict() for p in exc.problems])
                 return result
             result["plan_reused"] = False
+            warnings = [secret_vars.plaintext_warning(name) for name in secret_vars.bgp_password_vars(the_plan)
+                        if self._vaulted(task_vars, name) is False]
+            if warnings:
+                result.setdefault("warnings", []).extend(warnings)
         timings["plan"] = time.time() - started
 
         bundle_dir = args.get("bundle_dir") or the_plan["bundle_dir"] or os.path.join(
@@ -98,14 +109,16 @@ class ActionModule(ActionBase):
         """``tenant``: validate everything, plan and write only that tenant; with ``remove``: its removal plan."""
         name = args.get("tenant")
         remove = boolean(args.get("remove", False), strict=False)
+        defined = _defined_vars(task_vars, task_vars["hostvars"], collected[2])
         started = time.time()
         try:
             if remove:
                 the_plan = plan_core.build_tenant_removal(*collected, name=name,
                                                           cluster_state=args.get("cluster_state") or {},
-                                                          force=boolean(args.get("force", False), strict=False))
+                                                          force=boolean(args.get("force", False), strict=False),
+                                                          defined_vars=defined)
             else:
-                the_plan = plan_core.build_tenant_plan(*collected, name=name)
+                the_plan = plan_core.build_tenant_plan(*collected, name=name, defined_vars=defined)
         except PlanError as exc:
             result.update(failed=True, msg=str(exc), problems=[p.as_dict() for p in exc.problems])
             return result
@@ -164,6 +177,28 @@ class ActionModule(ActionBase):
                 os.remove(path)
         return removed, diffs
 
+    def _vaulted(self, task_vars, name):
+        """Whether variable ``name`` comes from ansible-vault (True/False; None: cannot tell). Never shows it.
+
+        Inline ``!vault`` values carry their ciphertext; a value read from a vault-encrypted file carries the
+        file as its origin. A template (``"{{ vault_x }}"``) is followed to the value it names.
+        """
+        if VaultHelper is None or name not in task_vars:
+            return None
+        value = task_vars[name]
+        if not VaultHelper.get_ciphertext(value, with_tags=False):
+            try:
+                value = self._templar.template(value)
+            except AnsibleError:  # its message may quote the value: say nothing, the failure shows elsewhere
+                return None
+        if VaultHelper.get_ciphertext(value, with_tags=False):
+            return True
+        origin = Origin.get_tag(value)
+        if origin is None or not origin.path or not os.path.isfile(origin.path):
+            return None  # extra vars, a fact, a computed value: no file to tell from
+        with open(origin.path, "rb") as handle:
+            return is_encrypted_file(handle)
+
     def _default_root(self):
         """The bundle defaults to build/ in the current directory (where ansible-playbook runs).
 
@@ -200,6 +235,28 @@ class ActionModule(ActionBase):
                 handle.write(new)
             os.rename(tmp_path, path)
         return changed, diffs
+
+
+class _VariableNames:
+    """The names of the variables a host has, for the core: ``in`` and iteration give names, never values."""
+
+    __slots__ = ("_variables",)
+
+    def __init__(self, variables):
+        self._variables = variables
+
+    def __contains__(self, name):
+        return name in self._variables
+
+    def __iter__(self):
+        return iter(list(self._variables))
+
+
+def _defined_vars(task_vars, hostvars, switches):
+    """``secret_vars``' view of which variables are defined: on the controller (where the plan, and the
+    cluster_network role that creates the speakers' password Secret, run) and on each switch."""
+    return {"controller": _VariableNames(task_vars),
+            "switches": dict((host, _VariableNames(hostvars[host])) for host in switches)}
 
 
 def _diff(relative, old, new):

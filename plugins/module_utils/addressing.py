@@ -22,8 +22,10 @@ __metaclass__ = type
 
 import ipaddress
 
+from ansible_collections.netstack.baremetal.plugins.module_utils import schema as schema_mod
 from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import host_path
-from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem
+from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem, next_free
+from ansible_collections.netstack.baremetal.plugins.module_utils.ranges import free_block
 
 SWITCHES_PER_RACK = 4
 KUBEOVN_VARIANTS = ("kubeovn-cilium", "kubeovn-cilium-generic")
@@ -59,7 +61,9 @@ def plan_addresses(site, problems):
         networks["pod_gateway"] = str(pod_cidr.network_address + 1)
     elif ipaddress.IPv4Address(networks["pod_gateway"]) not in pod_cidr:
         problems.append(Problem("netstack_cluster.networks.pod_gateway", "%s is not inside pod_cidr %s"
-                                % (networks["pod_gateway"], pod_cidr)))
+                                % (networks["pod_gateway"], pod_cidr),
+                                "use %s (the first address of pod_cidr, the default) or leave pod_gateway out"
+                                % (pod_cidr.network_address + 1)))
     _check_ranges(site, problems)
 
     vlans = []
@@ -84,7 +88,7 @@ def plan_addresses(site, problems):
 
     pools = [_plan_pool(site, position, pool, taken, problems)
              for position, pool in enumerate(site["load_balancer"]["pools"])]
-    _check_pools_disjoint(pools, problems)
+    _check_pools_disjoint(site, pools, taken, problems)
     _check_cluster_cidr_capacity(site, problems)
     return {
         "vlans": vlans,
@@ -135,7 +139,9 @@ def _check_ranges(site, problems):
         problems.append(Problem("netstack_cluster.networks.cluster_cidr",
                                 "equals the Kube-OVN pod pool %s: Cilium would hand out node router addresses "
                                 "that Kube-OVN also gives to pods" % networks["pod_cidr"],
-                                "use a disjoint range such as 100.65.0.0/16"))
+                                _disjoint_hint(ipaddress.IPv4Network(networks["cluster_cidr"]),
+                                               "netstack_cluster.networks.cluster_cidr",
+                                               "pod_cidr %s" % networks["pod_cidr"], ranges)))
         skip = {("cluster_cidr", "pod_cidr (Kube-OVN pool)")}
     else:
         skip = set()
@@ -150,8 +156,11 @@ def _check_ranges(site, problems):
                 continue
             reported.add(pair)
             first, second = sorted([(path, label, net), (other_path, other_label, other)])
+            if _is_default(site, second[0]) and not _is_default(site, first[0]):
+                first, second = second, first   # report the range the user set, not the default it hits
             problems.append(Problem(second[0], "%s %s overlaps %s %s (%s)"
-                                    % (second[1], second[2], first[1], first[2], first[0])))
+                                    % (second[1], second[2], first[1], first[2], first[0]),
+                                    _disjoint_hint(second[2], second[0], "%s %s" % (first[1], first[2]), ranges)))
 
 
 def _plan_vlan(site, vlan, problems):
@@ -162,40 +171,45 @@ def _plan_vlan(site, vlan, problems):
     gateway_int = int(ipaddress.IPv4Address(gateway)) if gateway else base + 1
     owners = {}
     if not base < gateway_int < top:
-        problems.append(Problem(vlan["path"] + ".gateway", "%s is not a usable address of %s" % (gateway, net)))
+        problems.append(Problem(vlan["path"] + ".gateway", "%s is not a usable address of %s" % (gateway, net),
+                                "use %s (the default) or another address inside %s"
+                                % (ipaddress.IPv4Address(base + 1), net)))
     if vlan["routed"]:
         owners[gateway_int] = "the gateway"
     switches = {}
+    no_svi = []       # switches whose SVI does not fit: reported once, with the nodes that do not fit
     if vlan["routed"]:
         for host, switch in sorted(site["switches"].items()):
             rack = site["racks"].get(switch["rack"])
             if rack is None:
                 continue
             address = top - 1 - switch_sequence(rack["index"], switch["index"])
-            if address <= base:
-                problems.append(Problem(vlan["path"] + ".cidr", "VLAN '%s' %s is too small for the switch SVI "
-                                        "of '%s'" % (vlan["name"], net, host)))
+            if address <= base or address == gateway_int:
+                no_svi.append(host)
                 continue
             switches[host] = address
     nodes = {}
+    no_room = []      # (host, index, address) of the nodes past the last free address
+    lowest_switch = min(switches.values()) if switches else top
     if vlan["node_addresses"]:
-        lowest_switch = min(switches.values()) if switches else top
         for host, node in sorted(site["nodes"].items(), key=lambda kv: kv[1]["index"]):
             address = base + vlan["node_offset"] + node["index"]
             if address >= lowest_switch:
-                problems.append(Problem(host_path(host, "netstack_node", "index"),
-                                        "VLAN '%s' %s is too small: index %d gives %s, past the last free address"
-                                        " (switch SVIs start at %s)"
-                                        % (vlan["name"], net, node["index"], ipaddress.IPv4Address(address),
-                                           ipaddress.IPv4Address(lowest_switch))))
+                no_room.append((host, node["index"], address))
                 continue
             if address in owners:
+                blocked = set(n["index"] for n in site["nodes"].values())
+                blocked.update(a - base - vlan["node_offset"] for a in owners)
                 problems.append(Problem(host_path(host, "netstack_node", "index"), "index %d gives %s on VLAN '%s',"
                                         " which is %s" % (node["index"], ipaddress.IPv4Address(address),
-                                                          vlan["name"], owners[address])))
+                                                          vlan["name"], owners[address]),
+                                        "use a free index, e.g. %d, or raise the VLAN's node_offset"
+                                        % next_free(blocked)))
                 continue
             nodes[host] = address
             owners[address] = "node '%s'" % host
+    if no_svi or no_room:
+        problems.append(_too_small(site, vlan, net, no_svi, no_room, lowest_switch))
     for host, address in switches.items():
         owners.setdefault(address, "switch '%s'" % host)
     return {
@@ -212,10 +226,11 @@ def _check_single_address(address, path, label, vlan, owners, problems):
     value = ipaddress.IPv4Address(address)
     if value not in net or value in (net.network_address, net.broadcast_address):
         problems.append(Problem(path, "%s %s is not a usable address of VLAN '%s' %s"
-                                % (label, address, vlan["name"], net)))
+                                % (label, address, vlan["name"], net), _free_address_hint(net, owners)))
     elif int(value) in owners:
         problems.append(Problem(path, "%s %s is already %s on VLAN '%s'"
-                                % (label, address, owners[int(value)], vlan["name"])))
+                                % (label, address, owners[int(value)], vlan["name"]),
+                                _free_address_hint(net, owners)))
 
 
 def _plan_pool(site, position, pool, taken, problems):
@@ -228,7 +243,8 @@ def _plan_pool(site, position, pool, taken, problems):
         for net in networks:
             if not net.subnet_of(vlan_net):
                 problems.append(Problem(path + ".addresses", "%s is outside VLAN '%s' %s"
-                                        % (net, vlan["name"], vlan_net)))
+                                        % (net, vlan["name"], vlan_net),
+                                        _free_pool_hint(site, pool, net, vlan_net, owners)))
                 continue
             low, high = int(net.network_address), int(net.broadcast_address)
             clashes = sorted(a for a in owners if low <= a <= high)
@@ -236,13 +252,14 @@ def _plan_pool(site, position, pool, taken, problems):
                 sample = ", ".join("%s (%s)" % (ipaddress.IPv4Address(a), owners[a]) for a in clashes[:3])
                 problems.append(Problem(path + ".addresses", "%s overlaps addresses already used on VLAN '%s': %s%s"
                                         % (net, vlan["name"], sample,
-                                           " and %d more" % (len(clashes) - 3) if len(clashes) > 3 else "")))
+                                           " and %d more" % (len(clashes) - 3) if len(clashes) > 3 else ""),
+                                        _free_pool_hint(site, pool, net, vlan_net, owners)))
     return {"name": pool["name"], "addresses": list(pool["addresses"]), "vlan": pool.get("vlan"),
             "auto_assign": pool["auto_assign"], "cidrs": [str(n) for n in networks],
             "size": _pool_size(networks)}
 
 
-def _check_pools_disjoint(pools, problems):
+def _check_pools_disjoint(site, pools, taken, problems):
     """Pools on a VLAN are not in the site-wide range check, so compare all pools here."""
     seen = []
     for position, pool in enumerate(pools):
@@ -253,7 +270,8 @@ def _check_pools_disjoint(pools, problems):
                 routed_only = not pool["vlan"] and not other_vlan
                 if other_name != pool["name"] and not routed_only and net.overlaps(other):
                     problems.append(Problem("netstack_load_balancer.pools[%d].addresses" % position,
-                                            "%s overlaps pool '%s' (%s)" % (net, other_name, other)))
+                                            "%s overlaps pool '%s' (%s)" % (net, other_name, other),
+                                            _pool_overlap_hint(site, pools, pool, net, taken)))
             seen.append((pool["name"], net, pool["vlan"]))
 
 
@@ -262,10 +280,128 @@ def _check_cluster_cidr_capacity(site, problems):
     cluster_cidr = ipaddress.IPv4Network(networks["cluster_cidr"])
     mask = networks["node_cidr_mask_size"]
     if mask < cluster_cidr.prefixlen:
+        wanted = cluster_cidr.prefixlen + _bits_for(len(site["nodes"]))
         problems.append(Problem("netstack_cluster.networks.node_cidr_mask_size", "/%d is larger than cluster_cidr "
-                                "%s" % (mask, cluster_cidr)))
+                                "%s" % (mask, cluster_cidr),
+                                "set node_cidr_mask_size: %d (one /%d per node)" % (max(wanted, 24), max(wanted, 24))
+                                if max(wanted, 24) <= 28 else "use a larger cluster_cidr"))
         return
     slices = 2 ** (mask - cluster_cidr.prefixlen)
     if len(site["nodes"]) > slices:
+        bits = _bits_for(len(site["nodes"]))
+        wider = ipaddress.IPv4Network((cluster_cidr.network_address, max(mask - bits, 0)), strict=False)
+        smaller = cluster_cidr.prefixlen + bits
         problems.append(Problem("netstack_cluster.networks.cluster_cidr", "%s gives %d node podCIDRs of /%d but "
-                                "there are %d nodes" % (cluster_cidr, slices, mask, len(site["nodes"]))))
+                                "there are %d nodes" % (cluster_cidr, slices, mask, len(site["nodes"])),
+                                "use a /%d, e.g. %s%s" % (wider.prefixlen, wider,
+                                                          ", or set node_cidr_mask_size: %d" % smaller
+                                                          if smaller <= 28 else "")))
+
+
+# --- hints: a value that works ----------------------------------------------
+
+_PRIVATE_BLOCKS = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                       "100.64.0.0/10")]
+
+
+def _bits_for(count):
+    """Prefix bits needed for ``count`` slices."""
+    bits = 0
+    while 2 ** bits < count:
+        bits += 1
+    return bits
+
+
+def _around(net):
+    """The private block ``net`` lies in (where a replacement should come from), else its /8."""
+    for block in _PRIVATE_BLOCKS:
+        if net.subnet_of(block):
+            return block
+    return net.supernet(new_prefix=min(8, net.prefixlen))
+
+
+def _interval(net):
+    return int(net.network_address), int(net.broadcast_address)
+
+
+def _is_default(site, path):
+    prefix = "netstack_cluster.networks."
+    if not path.startswith(prefix):
+        return False
+    default = schema_mod.NETWORKS_SCHEMA["properties"].get(path[len(prefix):], {}).get("default")
+    return default is not None and site["cluster"]["networks"].get(path[len(prefix):]) == default
+
+
+def _disjoint_hint(net, path, other, ranges):
+    taken = [_interval(n) for n, _label, p in ranges if p != path]
+    within = _around(net)
+    free = free_block(within, net.prefixlen, taken, int(net.network_address)) or \
+        free_block(within, net.prefixlen, taken)
+    if free is None:
+        return "use a range disjoint from %s" % other
+    return "use %s or another range disjoint from %s" % (free, other)
+
+
+def _too_small(site, vlan, net, no_svi, no_room, lowest_switch):
+    """One problem at the VLAN's cidr for every switch SVI and node address that does not fit."""
+    parts = []
+    if no_svi:
+        parts.append("no room for the switch SVI%s of %s" % ("s" if len(no_svi) > 1 else "", _sample(no_svi)))
+    if no_room:
+        host, index, address = no_room[0]
+        parts.append("index %d gives %s, past the last free address (%s %s)%s"
+                     % (index, ipaddress.IPv4Address(address),
+                        "switch SVIs start at" if vlan["routed"] else "the broadcast address is",
+                        ipaddress.IPv4Address(lowest_switch),
+                        "; %d nodes do not fit (%s)" % (len(no_room), _sample([h for h, _i, _a in no_room]))
+                        if len(no_room) > 1 else " (node '%s')" % host))
+    sequences = [switch_sequence(site["racks"][s["rack"]]["index"], s["index"])
+                 for s in site["switches"].values() if s["rack"] in site["racks"]]
+    # network, gateway, the switch SVIs from the top down, broadcast; the nodes between gateway and SVIs
+    svis = max(sequences) + 1 if vlan["routed"] and sequences else 0
+    needed = svis + 3
+    if vlan["node_addresses"] and site["nodes"]:
+        needed = svis + 2 + vlan["node_offset"] + max(n["index"] for n in site["nodes"].values())
+    prefix = 32 - _bits_for(needed)
+    wider = ipaddress.IPv4Network((net.network_address, prefix), strict=False)
+    return Problem(vlan["path"] + ".cidr", "VLAN '%s' %s is too small: %s" % (vlan["name"], net, "; ".join(parts)),
+                   "use a /%d or larger, e.g. %s" % (prefix, wider))
+
+
+def _sample(names, limit=3):
+    shown = ", ".join("'%s'" % n for n in names[:limit])
+    return shown + (" and %d more" % (len(names) - limit) if len(names) > limit else "")
+
+
+def _free_address_hint(net, owners):
+    base, top = int(net.network_address), int(net.broadcast_address)
+    for address in range(base + 2, min(top, base + 65536)):
+        if address not in owners:
+            return "use a free address of %s, e.g. %s" % (net, ipaddress.IPv4Address(address))
+    return "use a free address of %s" % net
+
+
+def _free_pool_hint(site, pool, net, vlan_net, owners):
+    taken = [(a, a) for a in owners]
+    for other in site["load_balancer"]["pools"]:
+        if other is not pool and other.get("vlan") == pool.get("vlan"):
+            taken.extend(_interval(n) for n in pool_networks(other["addresses"]))
+    free = free_block(vlan_net, max(net.prefixlen, vlan_net.prefixlen), taken)
+    if free is None:
+        return "use free addresses inside %s, or put the pool on a larger VLAN" % vlan_net
+    return "use %s or other free addresses inside %s" % (free, vlan_net)
+
+
+def _pool_overlap_hint(site, pools, pool, net, taken):
+    vlan = site["vlans"].get(pool["vlan"]) if pool["vlan"] else None
+    within = ipaddress.IPv4Network(vlan["cidr"]) if vlan else _around(net)
+    used = [_interval(ipaddress.IPv4Network(c)) for p in pools if p is not pool for c in p["cidrs"]]
+    if vlan:
+        used.extend((a, a) for a in taken.get(vlan["name"], {}))
+    else:
+        used.extend(_interval(n) for n, label, _path in _site_ranges(site) if not label.startswith("pool "))
+    free = free_block(within, max(net.prefixlen, within.prefixlen), used, int(net.network_address)) or \
+        free_block(within, max(net.prefixlen, within.prefixlen), used)
+    if free is None:
+        return "use addresses no other pool has"
+    return "use %s or other addresses no other pool has" % free

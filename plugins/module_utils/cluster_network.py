@@ -201,9 +201,45 @@ def _check_choices(ctx, site, plan, problems):
             if label is not None and label != node["rack"]:
                 problems.append(Problem("hosts.%s.netstack_node.labels" % host, "label %s=%s contradicts the "
                                         "node's rack '%s', which selects its BGP peers"
-                                        % (speakers["rack_label"], label, node["rack"])))
+                                        % (speakers["rack_label"], label, node["rack"]),
+                                        "remove the label (the plan sets it to the rack) or set it to %s"
+                                        % node["rack"]))
+        if _check_rack_peers(plan, problems):
+            ctx["bgp_refused"] = True     # the rack's peer objects would be wrong: not read back as well
         notes.append("BGP peers select nodes by label %s=<rack>: every node must carry it"
                      % speakers["rack_label"])
+
+
+def _check_rack_peers(plan, problems):
+    """Scope 'rack' gives a rack's nodes one set of peers: each node must be cabled to the same switches.
+
+    The sessions follow the cabling (``bgp``); a node cabled to fewer (or other) switches than the rest of
+    its rack would be selected by a peer its switch refuses. The rack's most common set is the reference.
+    Returns whether a problem was found.
+    """
+    found = len(problems)
+    peers = {}
+    for session in plan["bgp"]["sessions"]:
+        peers.setdefault(session["node"], []).append(session["switch"])
+    racks = {}
+    for host in sorted(peers):
+        racks.setdefault(plan["nodes"][host]["rack"], []).append((host, tuple(sorted(peers[host]))))
+    for rack, members in sorted(racks.items()):
+        counts = {}
+        for _host, switches in members:
+            counts[switches] = counts.get(switches, 0) + 1
+        usual = max(sorted(counts), key=counts.get)
+        for host, switches in members:
+            if switches != usual:
+                problems.append(Problem(
+                    "hosts.%s.netstack_node.uplinks" % host,
+                    "bgp_speakers scope 'rack' gives every node of rack '%s' the same BGP peers (%s), but this "
+                    "node is cabled to %s" % (rack, ", ".join(usual), ", ".join(switches)),
+                    "cable it to %s too, or set netstack_cluster.bgp_speakers.scope: node"
+                    % ", ".join(s for s in usual if s not in switches) if set(usual) - set(switches) else
+                    "cable it like the rest of rack '%s' (%s), or set netstack_cluster.bgp_speakers.scope: node"
+                    % (rack, ", ".join(usual))))
+    return len(problems) > found
 
 
 def _gateway_api_crds(ctx):
@@ -255,7 +291,9 @@ def _load_balancer_releases(ctx, plan, problems):
         rebuilt = lb_objects.node_view(objects, plan, secrets, rack_label=ctx["speakers"]["rack_label"])
         for problem in bgp_mod.check_consistency(bgp_mod.switch_side(plan["bgp"]["sessions"]), rebuilt):
             problems.append(Problem(problem.path, "generated %s peers disagree with the switches: %s"
-                                    % (lb["implementation"], problem.message)))
+                                    % (lb["implementation"], problem.message),
+                                    "the peers and the switches are rendered from one session list, so this is "
+                                    "a bug: please report it"))
         if secrets:
             ctx["notes"].append("Secret %s/%s is created from variable %s in apply mode (never in the bundle)"
                                 % (secrets[0]["namespace"], secrets[0]["name"], secrets[0]["variable"]))
@@ -292,6 +330,12 @@ def release(cluster_network, name):
     return next((r for r in cluster_network["releases"] if r["name"] == name), None)
 
 
+def _yaml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
 def invariant_problems(cluster_network):
     """The properties the stack needs, checked on the final values (a ``values`` override can break them)."""
     problems = []
@@ -306,7 +350,9 @@ def invariant_problems(cluster_network):
         if node != wanted:
             problems.append(Problem("%s.%s.values.%s" % (COMPONENTS_PATH, component, ".".join(path)),
                                     "must be %r for variant %s, is %r"
-                                    % (wanted, cluster_network["variant"], node)))
+                                    % (wanted, cluster_network["variant"], node),
+                                    "remove this values override (the plan sets %s: %s)"
+                                    % (path[-1], _yaml_value(wanted))))
 
     if cilium is not None:
         expect(cilium, "cilium", ["kubeProxyReplacement"], True)

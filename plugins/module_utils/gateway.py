@@ -52,7 +52,8 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_p
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as tenants_mod
 from ansible_collections.netstack.baremetal.plugins.module_utils.addressing import pool_networks
 from ansible_collections.netstack.baremetal.plugins.module_utils.lb_objects import POOL_LABEL
-from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem, did_you_mean, join_path
+from ansible_collections.netstack.baremetal.plugins.module_utils.problems import (
+    Problem, join_path, known_or_close)
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml, dump_yaml_all
 
 SECTION = "gateway"
@@ -81,6 +82,7 @@ ACME_SERVERS = {
 DNS01_SECRET_KEYS = {"cloudflare": "api-token", "route53": "secret-access-key", "digitalocean": "access-token",
                      "rfc2136": "tsig-secret"}
 DNS01_REQUIRED = {"route53": ("region",), "rfc2136": ("nameserver", "tsig_key_name")}
+DNS01_EXAMPLES = {"region": "us-east-1", "nameserver": "192.0.2.53:53", "tsig_key_name": "acme-key"}
 
 METALLB_POOL_ANNOTATION = "metallb.io/address-pool"
 METALLB_IPS_ANNOTATION = "metallb.io/loadBalancerIPs"
@@ -429,11 +431,12 @@ def _check_tls(name, tls, from_tenant, problems):
             return False
         for key in DNS01_REQUIRED.get(dns01["provider"], ()):
             if not dns01.get(key):
-                _add(problems, Problem(path + ".dns01." + key, "is required for provider %s" % dns01["provider"]))
+                _add(problems, Problem(path + ".dns01." + key, "is required for provider %s" % dns01["provider"],
+                                       "add %s: %s" % (key, DNS01_EXAMPLES.get(key, "..."))))
                 return False
     elif tls["mode"] == "existing_secret" and not tls.get("secret"):
         _add(problems, Problem(path + ".secret", "TLS mode existing_secret needs the name of the certificate "
-                               "Secret in the tenant namespace"))
+                               "Secret in the tenant namespace", "add secret: <Secret name>, e.g. wildcard-tls"))
         return False
     return True
 
@@ -460,7 +463,7 @@ def _choose_pool(name, options, settings, pools, problems):
     if wanted:
         if wanted not in by_name:
             path = _tenant_path(name, "gateway_pool") if options.get("gateway_pool") else FEATURE_PATH + ".default_pool"
-            _add(problems, Problem(path, "pool '%s' does not exist" % wanted, did_you_mean(wanted, by_name)))
+            _add(problems, Problem(path, "pool '%s' does not exist" % wanted, known_or_close(wanted, by_name)))
             return None
         return by_name[wanted]
     for pool in pools:
@@ -476,11 +479,25 @@ def _check_address(name, address, pool, taken, problems):
     value = ipaddress.IPv4Address(address)
     if not any(value in ipaddress.IPv4Network(cidr) for cidr in pool["cidrs"]):
         _add(problems, Problem(path, "%s is outside pool '%s' (%s)"
-                               % (address, pool["name"], ", ".join(pool["cidrs"]))))
+                               % (address, pool["name"], ", ".join(pool["cidrs"])), _free_address_hint(pool, taken)))
     elif address in taken:
         _add(problems, Problem(path, "%s is already the address of tenant '%s''s Gateway; two Gateways cannot share "
-                               "an address (both listen on 443)" % (address, taken[address])))
+                               "an address (both listen on 443)" % (address, taken[address]),
+                               _free_address_hint(pool, taken)))
     taken.setdefault(address, name)
+
+
+def _free_address_hint(pool, taken, limit=4096):
+    for cidr in pool["cidrs"]:
+        network = ipaddress.IPv4Network(cidr)
+        for number, address in enumerate(network):
+            if number >= limit:
+                break
+            if str(address) not in taken and (network.prefixlen >= 31 or address not in (
+                    network.network_address, network.broadcast_address)):
+                return "use a free address of pool '%s', e.g. %s, or leave gateway_address out" % (
+                    pool["name"], address)
+    return "leave gateway_address out to get any free address of pool '%s'" % pool["name"]
 
 
 def _check_attached(settings, entries, problems):
@@ -490,11 +507,12 @@ def _check_attached(settings, entries, problems):
         if namespace in namespaces:
             _add(problems, Problem(path, "'%s' is the namespace of tenant '%s': its routes would attach to every "
                                    "tenant's Gateway" % (namespace, namespaces[namespace]),
-                                   "attached namespaces are platform namespaces only"), path_once=True)
+                                   "remove it: attached namespaces are platform namespaces only"), path_once=True)
         elif namespace.startswith(admission.TENANT_NAMESPACE_PREFIX):
             _add(problems, Problem(path, "'%s' is a tenant-style namespace name: a tenant created later would get "
                                    "its routes onto every Gateway, and the admission policies treat it as a tenant "
-                                   "namespace" % namespace, "attached namespaces are platform namespaces only"),
+                                   "namespace" % namespace, "remove it: attached namespaces are platform namespaces "
+                                   "only (e.g. cozy-%s)" % namespace[len(admission.TENANT_NAMESPACE_PREFIX):]),
                  path_once=True)
 
 
@@ -517,7 +535,8 @@ def _collect_hostnames(owner, members, options_of, tls, problems):
             hostname = hostname.lower()
             if not inside(hostname, entry["host"]):
                 _add(problems, Problem(path, "'%s' is outside the tenant's apex '%s'" % (hostname, entry["host"]),
-                                       "a tenant only serves names under its own apex"))
+                                       "a tenant only serves names under its own apex: e.g. '%s.%s'"
+                                       % (hostname.lstrip("*.").split(".")[0] or "www", entry["host"])))
                 continue
             if hostname.startswith("*.") and tls["mode"] == "http01":
                 _add(problems, Problem(path, "'%s': ACME HTTP-01 cannot issue wildcard certificates" % hostname,
@@ -637,14 +656,16 @@ def _misplaced_options(entries, options_of, problems):
                                        "own Gateway", "set gateway: true or remove it"))
         if options["gateway_hostnames"] and not owner:
             _add(problems, Problem(_tenant_path(entry["name"], "gateway_hostnames"), "the tenant uses no Gateway "
-                                   "(gateway: false here or on the ancestor it would inherit from)"))
+                                   "(gateway: false here or on the ancestor it would inherit from)",
+                                   "set gateway: true on the tenant, or remove gateway_hostnames"))
 
 
 def _disabled_gateways(site, tenant_entries, problems):
     for entry in tenant_entries:
         if ((site.get("tenants") or {}).get(entry["name"]) or {}).get("gateway") is True:
             _add(problems, Problem(_tenant_path(entry["name"], "gateway"), "a tenant Gateway needs %s.enabled: true"
-                                   % FEATURE_PATH, "the Gateway API is a two-step opt-in"), path_once=True)
+                                   % FEATURE_PATH, "the Gateway API is a two-step opt-in: set that too, or remove "
+                                   "gateway: true"), path_once=True)
 
 
 def plan_gateway(site, plan, problems):

@@ -30,7 +30,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.cluster_network
 from ansible_collections.netstack.baremetal.plugins.module_utils.gateway import plan_gateway, render_gateway
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import plan_tenants, render_tenants
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import report_sections as tenants_report_sections
-from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_day2, tenant_removal
+from ansible_collections.netstack.baremetal.plugins.module_utils import secret_vars, tenant_day2, tenant_removal
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as tenants_core
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError, Problem, did_you_mean
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
@@ -40,21 +40,32 @@ PLAN_FORMAT = 1
 
 def inventory_fingerprint(inventory_vars, nodes, switches):
     """A digest of everything the plan is computed from: equal digests give equal plans."""
-    text = json.dumps([inventory_vars, nodes, switches], sort_keys=True, default=str, separators=(",", ":"))
+    try:
+        text = json.dumps([inventory_vars, nodes, switches], sort_keys=True, default=str, separators=(",", ":"))
+    except TypeError:
+        # a key YAML read as a boolean or number beside string keys (validation reports it): digest the text
+        text = json.dumps(_string_keys([inventory_vars, nodes, switches]), sort_keys=True, default=str,
+                          separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def build_plan(inventory_vars, nodes, switches, areas=None):
+def _string_keys(value):
+    if isinstance(value, dict):
+        return dict(("%s:%s" % (type(k).__name__, k), _string_keys(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_string_keys(v) for v in value]
+    return value
+
+
+def build_plan(inventory_vars, nodes, switches, areas=None, defined_vars=None):
     """Validate the inventory and compute the plan; raise PlanError with every problem.
 
     ``areas``: names of the AREAS to compute (default: all); the core (addresses, BGP) always is.
+    ``defined_vars``: which variables are defined where (names only, ``secret_vars``): the BGP password
+    variable must be; ``None`` skips that check (the plan action always passes it).
     """
     fingerprint = inventory_fingerprint(inventory_vars, nodes, switches)
-    site, problems = inventory.build_site(inventory_vars, nodes, switches)
-    if problems:
-        raise PlanError(problems)
-    addresses = addressing.plan_addresses(site, problems)
-    sessions = bgp.plan_bgp(site, addresses, problems)
+    site, problems, addresses, sessions = _validate_core(inventory_vars, nodes, switches, defined_vars)
     if problems:
         raise PlanError(problems)
     plan = _core_plan(site, addresses, sessions)
@@ -68,6 +79,25 @@ def build_plan(inventory_vars, nodes, switches, areas=None):
     if problems:
         raise PlanError(problems)
     return plan
+
+
+def _validate_core(inventory_vars, nodes, switches, defined_vars=None):
+    """Schema, references, addresses and BGP: ``(site, problems, addresses, sessions)``.
+
+    Every stage whose inputs are sound runs, so one run reports every mistake that can be found:
+    a schema problem skips only the stages that read the broken part (``inventory.CORE_INPUTS``,
+    ``TENANT_INPUTS``; a broken node is left out, not the core). When anything is wrong, the tenant
+    tree is checked here too, since the areas (where it is checked otherwise) need a sound core.
+    """
+    site, problems = inventory.build_site(inventory_vars, nodes, switches)
+    addresses = sessions = None
+    if site["stages"]["addresses"]:
+        addresses = addressing.plan_addresses(site, problems)
+        sessions = bgp.plan_bgp(site, addresses, problems)
+        problems.extend(secret_vars.check_defined(sessions, defined_vars))
+    if problems and site["stages"]["tenants"]:
+        problems.extend(tenants_core.validate_tenants(site))
+    return site, problems, addresses, sessions
 
 
 def _core_plan(site, addresses, sessions):
@@ -163,18 +193,15 @@ def render_bundle(plan, sections):
 
 # --- day 2: one tenant ------------------------------------------------------
 
-def _validated_core_plan(inventory_vars, nodes, switches):
+def _validated_core_plan(inventory_vars, nodes, switches, defined_vars=None):
     """The whole inventory validated (schema, references, addresses, BGP, tenant tree); ``(site, core plan)``.
 
     Other areas' own cross-field checks run with their plays; nothing here
     grows with the number of tenants except ``validate_tenants``.
     """
-    site, problems = inventory.build_site(inventory_vars, nodes, switches)
-    if problems:
-        raise PlanError(problems)
-    addresses = addressing.plan_addresses(site, problems)
-    sessions = bgp.plan_bgp(site, addresses, problems)
-    problems.extend(tenants_core.validate_tenants(site))
+    site, problems, addresses, sessions = _validate_core(inventory_vars, nodes, switches, defined_vars)
+    if not problems:
+        problems.extend(tenants_core.validate_tenants(site))
     if problems:
         raise PlanError(problems)
     plan = _core_plan(site, addresses, sessions)
@@ -182,7 +209,7 @@ def _validated_core_plan(inventory_vars, nodes, switches):
     return site, plan
 
 
-def build_tenant_plan(inventory_vars, nodes, switches, name):
+def build_tenant_plan(inventory_vars, nodes, switches, name, defined_vars=None):
     """Day 2: validate the whole inventory, then plan only tenant ``name`` (its ancestor chain, nothing else).
 
     Returns the core plan with a ``tenants`` section holding that one tenant
@@ -191,8 +218,9 @@ def build_tenant_plan(inventory_vars, nodes, switches, name):
     cluster that does not have them yet (``batches`` groups them per phase;
     the tenants role recomputes them against the live objects in apply mode).
     Raises PlanError for a missing or unknown tenant, with a did-you-mean.
+    ``defined_vars``: as for ``build_plan``.
     """
-    site, plan = _validated_core_plan(inventory_vars, nodes, switches)
+    site, plan = _validated_core_plan(inventory_vars, nodes, switches, defined_vars)
     tenants = site.get("tenants") or {}
     if not name or name not in tenants:
         hint = did_you_mean(name, tenants) or "known tenants: %s" % ", ".join(sorted(tenants)[:20])
@@ -218,15 +246,15 @@ def render_tenant_bundle(plan):
     return {path: text}
 
 
-def build_tenant_removal(inventory_vars, nodes, switches, name, cluster_state, force=False):
+def build_tenant_removal(inventory_vars, nodes, switches, name, cluster_state, force=False, defined_vars=None):
     """Day 2: validate the whole inventory, then decide the removal of tenant ``name`` from ``cluster_state``.
 
     ``cluster_state``: recorded or live, raw ``k8s_info`` objects or the reduced
     form (``tenant_day2.read_cluster_state``).  Returns the core plan with
     ``tenant_removal`` (see ``tenant_day2.tenant_removal``); the caller refuses
-    when ``allowed`` is false.
+    when ``allowed`` is false.  ``defined_vars``: as for ``build_plan``.
     """
-    site, plan = _validated_core_plan(inventory_vars, nodes, switches)
+    site, plan = _validated_core_plan(inventory_vars, nodes, switches, defined_vars)
     state = tenant_day2.read_cluster_state(cluster_state)
     plan["tenant_removal"] = tenant_day2.tenant_removal(site, name, state, force=force)
     return plan

@@ -13,17 +13,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
+import re
 
 
 class Problem:
-    """One thing wrong with the inventory."""
+    """One thing wrong with the inventory.
 
-    __slots__ = ("path", "message", "hint")
+    ``blocking``: the value at ``path`` cannot be used, so checks that read it are
+    skipped (an unknown key is not blocking: nothing reads it).
+    """
 
-    def __init__(self, path, message, hint=""):
+    __slots__ = ("path", "message", "hint", "blocking")
+
+    def __init__(self, path, message, hint="", blocking=True):
         self.path = path
         self.message = message
         self.hint = hint
+        self.blocking = blocking
 
     def __eq__(self, other):
         return isinstance(other, Problem) and self.as_tuple() == other.as_tuple()
@@ -51,7 +57,8 @@ class PlanError(Exception):
     """Raised when the inventory has problems; carries all of them."""
 
     def __init__(self, problems):
-        self.problems = sorted(problems, key=lambda p: (p.path, p.message))
+        # a check may run in two stages (the tenant tree on its own, then with its area): report once
+        self.problems = sorted(set(problems), key=lambda p: (p.path, p.message))
         super(PlanError, self).__init__(format_problems(self.problems))
 
 
@@ -76,3 +83,34 @@ def join_path(base, key):
     if not base:
         return str(key)
     return "%s.%s" % (base, key)
+
+
+def known_or_close(word, choices, limit=8):
+    """Hint for a reference to something that does not exist: 'did you mean' or the (first few) known names."""
+    close = did_you_mean(word, choices)
+    if close or not choices:
+        return close
+    names = sorted(str(c) for c in choices)
+    shown = ", ".join("'%s'" % n for n in names[:limit]) + (", ..." if len(names) > limit else "")
+    return "use one of %s" % shown
+
+
+def free_name(name, taken, separator="-"):
+    """A name like ``name`` that is not in ``taken``: r1 -> r2 (or the next free number), nodes -> nodes-2."""
+    name = str(name)
+    match = re.match(r"^(.*?)(\d+)$", name)
+    if match:
+        prefix, number = match.group(1), int(match.group(2)) + 1
+    else:
+        prefix, number = name + separator, 2
+    while "%s%d" % (prefix, number) in taken:
+        number += 1
+    return "%s%d" % (prefix, number)
+
+
+def next_free(used, start=1, limit=None):
+    """The smallest integer >= ``start`` that is not in ``used`` (None past ``limit``)."""
+    value = start
+    while value in used:
+        value += 1
+    return value if limit is None or value <= limit else None

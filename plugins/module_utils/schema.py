@@ -23,6 +23,10 @@ NODE_OS = ["talos", "kubeadm"]
 PLATFORMS = ["eos", "nxos", "junos", "sonic", "frr"]
 VLAN_ROLES = ["node", "storage", "external", "management", "other"]
 ASN_MAX = 4294967295
+# "x-sensitive": true marks a property that names a secret's variable: a secret pasted there by mistake must
+# never be echoed, so schema_check reports what is wrong without the value (and with this hint).
+SECRET_VAR_HINT = ("must be the NAME of a variable that holds the %s (e.g. %s, kept in an "
+                   "ansible-vault file), not the secret itself")
 
 
 def _str(description, **extra):
@@ -105,7 +109,8 @@ GATEWAY_DNS01_SCHEMA = _obj("DNS-01 solver of the ACME Issuer. Credentials are o
                                                    "`secret-access-key` (route53), `access-token` (digitalocean), "
                                                    "`tsig-secret` (rfc2136).", minLength=1),
                                 "secret_var": {"type": ["string", "null"], "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
-                                               "default": None,
+                                               "default": None, "x-sensitive": True, "patternHint":
+                                                   SECRET_VAR_HINT % ("credential", "vault_cloudflare_token"),
                                                "description": "Name of the (vaulted) variable holding the "
                                                               "credential; apply mode then creates the Secret in "
                                                               "every namespace whose Issuer uses it. The plan and "
@@ -443,8 +448,11 @@ BGP_SCHEMA = _obj("BGP between nodes and their top-of-rack switches.", {
     "hold_time": _int("Hold timer in seconds (at least 3 x keepalive).", minimum=3, maximum=65535, default=9),
     "bfd": _bool("Enable BFD on every session.", False),
     "password_var": {"type": ["string", "null"], "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$", "default": None,
+                     "x-sensitive": True, "patternHint": SECRET_VAR_HINT % ("password", "vault_netstack_bgp_password"),
                      "description": "Name of the (vaulted) Ansible variable holding the session password. "
-                                    "The plan and the bundle only carry this name, never the secret."},
+                                    "The plan and the bundle only carry this name, never the secret. The plan "
+                                    "fails when that variable is not defined on the controller and on every switch "
+                                    "with BGP sessions, and warns when it is not vault-encrypted."},
     "send_to_nodes": {"type": "string", "enum": ["nothing", "default_route"], "default": "nothing",
                       "description": "What the switches announce to the nodes."},
     "dynamic_neighbors": _bool("Use listen ranges on the switches instead of one neighbor per node "
@@ -505,7 +513,8 @@ NODE_SCHEMA = _obj("Per-node host variable `netstack_node`.", {
     "index": _int("Stable node number, unique in the cluster; derives the node's addresses. Never reuse one.",
                   minimum=1, maximum=4000),
     "uplinks": {"type": "array", "items": UPLINK_SCHEMA, "default": [],
-                "description": "Cables to the rack's switches. Two or more form a bond."},
+                "description": "Cables to the rack's switches: at least one (the node's BGP peers are the "
+                               "switches cabled here). Two or more form a bond."},
     "bond_mode": {"type": "string", "enum": ["802.3ad", "active-backup", "balance-xor"], "default": "802.3ad",
                   "description": "Bond mode when the node has several uplinks (802.3ad = LACP, an MLAG port "
                                  "channel on the switches)."},

@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.netstack.baremetal.plugins.module_utils import physical
 from ansible_collections.netstack.baremetal.plugins.module_utils import schema as schema_mod
 
 _INTRO = """# Inventory reference
@@ -45,6 +46,8 @@ def _constraints(schema):
         parts.append("%s-%s" % (schema.get("minimum", ""), schema.get("maximum", "")))
     if "pattern" in schema:
         parts.append("pattern `%s`" % schema["pattern"])
+    if schema.get("x-sensitive"):
+        parts.append("sensitive: errors never show the value")
     if schema.get("required"):
         parts.append("requires " + ", ".join("`%s`" % r for r in schema["required"]))
     return "; ".join(parts)
@@ -99,6 +102,7 @@ def inventory_reference():
     sections.append("## Switch platforms\n\n`netstack_switch.platform` is derived from `ansible_network_os`:\n\n"
                     + "\n".join("- `%s` -> `%s`" % kv for kv in sorted(schema_mod.NETWORK_OS_PLATFORMS.items()))
                     + "\n")
+    sections.append(physical.RULES_DOC)
     return "\n".join(sections)
 
 

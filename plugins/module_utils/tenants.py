@@ -31,7 +31,9 @@ import re
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import reachability, report
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_policies as policies
-from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem, did_you_mean, join_path
+from ansible_collections.netstack.baremetal.plugins.module_utils.problems import (
+    Problem, did_you_mean, free_name, join_path)
+from ansible_collections.netstack.baremetal.plugins.module_utils.ranges import free_block
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml_all
 
 ROOT = "root"
@@ -568,12 +570,13 @@ def validate_tenants(site):
     problems = []
     settings = tenancy_settings(site)
     tenants = site.get("tenants") or {}
-    if tenants and ROOT not in tenants:
+    dropped = site.get("dropped_tenants") or ()   # entries with schema problems, already reported
+    if tenants and ROOT not in tenants and ROOT not in dropped:
         problems.append(Problem(TENANTS_PATH, "the root tenant '%s' is missing" % ROOT,
                                 "add netstack_tenants.root with host: <cluster apex>"))
     for name in sorted(tenants):
         _check_tenant_name(name, problems)
-    walkable = _check_parents(tenants, problems)
+    walkable = _check_parents(tenants, problems, dropped)
     facts = _walkable_facts(tenants, walkable, settings)
     namespaces = _check_namespaces(facts, problems)
     _check_hosts(tenants, facts, problems)
@@ -602,8 +605,10 @@ def _check_tenant_name(name, problems):
                                 % name, "use lower-case letters and digits only"))
 
 
-def _check_parents(tenants, problems):
-    """Report unknown parents and cycles; return the names whose chain reaches root."""
+def _check_parents(tenants, problems, dropped=()):
+    """Report unknown parents and cycles; return the names whose chain reaches root.
+
+    A chain through a ``dropped`` tenant (its entry is broken) is not walkable, and not reported again."""
     status = {ROOT: True} if ROOT in tenants else {}
     root_options = tenants.get(ROOT) or {}
     if root_options.get("parent"):
@@ -618,8 +623,12 @@ def _check_parents(tenants, problems):
                 break
             path.append(current)
             parent = parent_of(current, tenants[current] or {})
+            if parent in dropped:
+                status[current] = False
+                break
             if parent not in tenants:
-                hint = did_you_mean(parent, tenants)
+                hint = did_you_mean(parent, tenants) or "set parent to an existing tenant (e.g. %s) or add " \
+                    "netstack_tenants.%s" % (ROOT, parent)
                 if parent == ROOT:
                     hint = "add netstack_tenants.root"
                 problems.append(Problem(_tenant_path(current, "parent"), "parent '%s' does not exist" % parent,
@@ -634,10 +643,14 @@ def _check_parents(tenants, problems):
 
 
 def _report_cycle(cycle, problems):
-    for position, member in enumerate(cycle):
-        loop = cycle[position:] + cycle[:position] + [member]
-        problems.append(Problem(_tenant_path(member, "parent"), "parent chain is a cycle: %s" % " -> ".join(loop),
-                                "every chain must end at '%s'" % ROOT))
+    """One problem per cycle (one mistake), at the parent of the member that sorts first: changing any
+    member's parent breaks it, and the message names them all."""
+    first = cycle.index(min(cycle))
+    loop = cycle[first:] + cycle[:first] + [cycle[first]]
+    others = "" if len(cycle) == 1 else " (or the parent of %s)" % ", ".join(sorted(cycle)[1:])
+    problems.append(Problem(_tenant_path(cycle[first], "parent"), "parent chain is a cycle: %s" % " -> ".join(loop),
+                            "every chain must end at '%s': set netstack_tenants.%s.parent: %s%s"
+                            % (ROOT, cycle[first], ROOT, others)))
 
 
 def _walkable_facts(tenants, walkable, settings):
@@ -649,13 +662,20 @@ def _check_namespaces(facts, problems):
     owners = {}
     for name in sorted(facts, key=lambda n: (facts[n]["depth"], n)):
         namespace = facts[name]["namespace"]
-        if len(namespace) > KUBERNETES_NAME_MAX:
+        parent = facts[name]["parent_namespace"]
+        # a sub-tenant of a tenant whose namespace is already too long: reported once, on that tenant
+        if len(namespace) > KUBERNETES_NAME_MAX and not (parent and len(parent) > KUBERNETES_NAME_MAX):
             problems.append(Problem(_tenant_path(name), "namespace '%s' is %d characters, the limit is %d"
                                     % (namespace, len(namespace), KUBERNETES_NAME_MAX),
-                                    "use shorter tenant names or a flatter tree"))
+                                    "use a tenant name at least %d character(s) shorter, or a flatter tree"
+                                    % (len(namespace) - KUBERNETES_NAME_MAX)))
         if namespace in owners:
-            problems.append(Problem(_tenant_path(name), "namespace '%s' is also the namespace of tenant '%s'"
-                                    % (namespace, owners[namespace])))
+            # names are [a-z0-9]+, so two namespaces only collide through a name with a '-' in it, which
+            # _check_tenant_name reports (with the name to use): one problem for that one mistake
+            if _TENANT_NAME_RE.match(name) and _TENANT_NAME_RE.match(owners[namespace]):
+                problems.append(Problem(_tenant_path(name), "namespace '%s' is also the namespace of tenant '%s'"
+                                        % (namespace, owners[namespace]),
+                                        "rename one of them, e.g. '%s'" % free_name(name, facts, "")))
         else:
             owners[namespace] = name
     return owners
@@ -664,7 +684,8 @@ def _check_namespaces(facts, problems):
 def _check_hosts(tenants, facts, problems):
     if ROOT in tenants and not (tenants[ROOT] or {}).get("host"):
         problems.append(Problem(_tenant_path(ROOT, "host"), "is required: the root tenant's host is the "
-                                "cluster apex domain (e.g. example.org)"))
+                                "cluster apex domain (e.g. example.org)",
+                                "set netstack_tenants.root.host to the cluster's domain, e.g. example.org"))
     apex_owners = {}
     for name in sorted(facts):
         host = facts[name]["host"]
@@ -675,33 +696,93 @@ def _check_hosts(tenants, facts, problems):
         host = entry["host"]
         if not host:
             continue
-        how = " (inherited: %s.<parent apex>)" % name if entry["host_inherited"] else ""
-        if not _HOSTNAME_RE.match(host):
-            problems.append(Problem(_tenant_path(name, "host"), "apex '%s'%s is not a valid DNS name" % (host, how)))
-            continue
-        if len(host) > KUBERNETES_NAME_MAX:
-            problems.append(Problem(_tenant_path(name, "host"), "apex '%s'%s is %d characters; the label %s "
-                                    "holds at most %d" % (host, how, len(host), HOST_LABEL, KUBERNETES_NAME_MAX),
-                                    "set a shorter host on this tenant or an ancestor"))
-        _check_apex_owner(name, entry, host, apex_owners, problems)
+        valid = _HOSTNAME_RE.match(host)
+        if not valid or len(host) > KUBERNETES_NAME_MAX:
+            _check_apex_text(name, entry, host, facts, problems)
+        if valid:
+            _check_apex_owner(name, entry, host, apex_owners, facts, problems)
 
 
-def _check_apex_owner(name, entry, host, apex_owners, problems):
-    """An apex may only be equal to nobody's and inside its ancestors' apexes (no hijacking)."""
-    allowed = set(entry["ancestors"]) | {name}
+def _check_apex_text(name, entry, host, facts, problems):
+    """An apex that is not a DNS name or too long for the label; an inherited one only where it first breaks."""
+    how = " (inherited: %s.<parent apex>)" % name if entry["host_inherited"] else ""
+    above = facts[entry["parent"]]["host"] if entry["host_inherited"] else None
+    if not _HOSTNAME_RE.match(host):
+        if above is None or _HOSTNAME_RE.match(above):    # else reported where the bad apex is set
+            problems.append(Problem(_tenant_path(name, "host"), "apex '%s'%s is not a valid DNS name"
+                                    % (host, how), _apex_hint(host)))
+    elif above is None or len(above) <= KUBERNETES_NAME_MAX:
+        problems.append(Problem(_tenant_path(name, "host"), "apex '%s'%s is %d characters; the label %s "
+                                "holds at most %d" % (host, how, len(host), HOST_LABEL, KUBERNETES_NAME_MAX),
+                                "set a shorter host on this tenant or an ancestor"))
+
+
+def _apex_hint(host):
+    fixed = re.sub(r"[^a-z0-9.-]+", "-", host.lower())
+    fixed = ".".join(label.strip("-") for label in fixed.split(".") if label.strip("-"))
+    if _HOSTNAME_RE.match(fixed):
+        return "e.g. host: %s" % fixed
+    return "use lower-case letters, digits, '-' and dots, e.g. host: example.org"
+
+
+def _check_apex_owner(name, entry, host, apex_owners, facts, problems):
+    """An apex may only be equal to nobody's and inside its ancestors' apexes (no hijacking).
+
+    Each clash is reported once, on the host to change: a sub-tenant that takes (or contains) an ancestor's
+    apex, not the ancestor; of two unrelated tenants the one that sets its host rather than inherits it.
+    """
+    allowed = None
     labels = host.split(".")
     for start in range(len(labels)):
-        suffix = ".".join(labels[start:])
-        for owner in apex_owners.get(suffix, ()):
-            if owner in allowed:
-                continue
-            if start == 0:
-                message = "apex '%s' is also the apex of tenant '%s'" % (host, owner)
-            else:
-                message = "apex '%s' is inside tenant '%s''s apex '%s', and '%s' is not an ancestor" % (
-                    host, owner, suffix, owner)
-            problems.append(Problem(_tenant_path(name, "host"), message,
-                                    "names under an apex belong to that tenant and its sub-tenants"))
+        owners = apex_owners.get(".".join(labels[start:]) if start else host)
+        if not owners:
+            continue
+        if allowed is None:
+            allowed = set(entry["ancestors"])
+            allowed.add(name)
+        if start and not allowed.isdisjoint(owners):
+            continue          # inside our own or an ancestor's apex: another tenant taking it is reported on it
+        for owner in owners:
+            if owner in allowed or name in facts[owner]["ancestors"]:
+                continue      # an ancestor's apex is checked below; a descendant reusing ours is reported on it
+            _report_apex_clash(name, entry, host, owner, ".".join(labels[start:]), facts, problems)
+    if not entry["host_inherited"]:
+        # name.<parent apex> always lies inside the parent's apex: only a host set here can take an ancestor's
+        for ancestor in reversed(entry["ancestors"]):
+            above = facts[ancestor]["host"]
+            if above and (above == host or above.endswith("." + host)):
+                relation = "its parent" if ancestor == entry["parent"] else "its ancestor"
+                if above == host:
+                    message = "apex '%s' is also the apex of %s '%s': a sub-tenant's apex lies inside it" % (
+                        host, relation, ancestor)
+                else:
+                    message = "apex '%s' contains the apex '%s' of %s '%s': a sub-tenant's apex lies inside it" % (
+                        host, above, relation, ancestor)
+                problems.append(Problem(_tenant_path(name, "host"), message, _inherit_hint(name, entry, facts)))
+                break
+
+
+def _inherit_hint(name, entry, facts):
+    parent_host = facts[entry["parent"]]["host"] if entry["parent"] else None
+    return "remove host to use '%s.%s'" % (name, parent_host) if parent_host else "set another host"
+
+
+def _report_apex_clash(name, entry, host, owner, suffix, facts, problems):
+    if suffix == host:
+        other = facts[owner]
+        if entry["host_inherited"] and not other["host_inherited"]:
+            return        # reported on the tenant that set it
+        if entry["host_inherited"] == other["host_inherited"] and name < owner:
+            return        # both set it: reported once, on the later name
+        message = "apex '%s' is also the apex of tenant '%s'" % (host, owner)
+        hint = _inherit_hint(name, entry, facts) if not entry["host_inherited"] else \
+            "set a host of its own on it or on tenant '%s'" % owner
+    else:
+        message = "apex '%s' is inside tenant '%s''s apex '%s', and '%s' is not an ancestor" % (
+            host, owner, suffix, owner)
+        hint = "set parent: %s to make it a sub-tenant of '%s', or %s" % (owner, owner,
+                                                                         _inherit_hint(name, entry, facts))
+    problems.append(Problem(_tenant_path(name, "host"), message, hint))
 
 
 def _check_gateways(tenants, settings, problems):
@@ -711,7 +792,7 @@ def _check_gateways(tenants, settings, problems):
         if (tenants[name] or {}).get("gateway") is True:
             problems.append(Problem(_tenant_path(name, "gateway"), "a tenant Gateway needs "
                                     "netstack_cluster.features.gateway_api.enabled: true",
-                                    "the Gateway API is a two-step opt-in"))
+                                    "the Gateway API is a two-step opt-in: set that too, or remove gateway: true"))
 
 
 def _check_tenancy(site, settings, namespaces, problems):
@@ -721,25 +802,32 @@ def _check_tenancy(site, settings, namespaces, problems):
         path = join_path(join_path(TENANCY_PATH, "shared_services"), position)
         if service["name"] in _RESERVED_SERVICE_NAMES:
             problems.append(Problem(path + ".name", "name '%s' is reserved: allow-to-%s is a built-in policy"
-                                    % (service["name"], service["name"])))
+                                    % (service["name"], service["name"]),
+                                    "use another name, e.g. '%s'" % free_name(
+                                        service["name"], set(s["name"] for s in settings["shared_services"]))))
         if service["name"] in seen:
             problems.append(Problem(path + ".name", "duplicate shared service '%s' (also shared_services[%d])"
-                                    % (service["name"], seen[service["name"]])))
+                                    % (service["name"], seen[service["name"]]),
+                                    "rename it, e.g. '%s', or remove the entry" % free_name(
+                                        service["name"], set(s["name"] for s in settings["shared_services"]))))
         seen.setdefault(service["name"], position)
         if service["namespace"] in namespaces:
             problems.append(Problem(path + ".namespace", "'%s' is the namespace of tenant '%s'; every tenant "
-                                    "could reach it" % (service["namespace"], namespaces[service["namespace"]])))
+                                    "could reach it" % (service["namespace"], namespaces[service["namespace"]]),
+                                    "use the platform namespace the service runs in (e.g. cozy-%s), or remove "
+                                    "the entry" % service["name"]))
     for position, namespace in enumerate(settings["system_namespaces"]):
         if namespace in namespaces or namespace.startswith(NAMESPACE_PREFIX):
             problems.append(Problem(join_path(join_path(TENANCY_PATH, "system_namespaces"), position),
                                     "'%s' is a tenant namespace; a system namespace may enter every tenant"
-                                    % namespace))
+                                    % namespace, "remove it from %s.system_namespaces" % TENANCY_PATH))
     attached = (((cluster.get("features") or {}).get("gateway_api") or {}).get("attached_namespaces")) or []
     for position, namespace in enumerate(attached):
         if namespace in namespaces:
             problems.append(Problem(join_path(ATTACHED_PATH, position), "'%s' is the namespace of tenant '%s'; "
                                     "its routes would attach to every tenant's Gateway"
-                                    % (namespace, namespaces[namespace])))
+                                    % (namespace, namespaces[namespace]),
+                                    "remove it from %s: only platform namespaces attach there" % ATTACHED_PATH))
 
 
 def _cluster_ranges(site):
@@ -776,7 +864,8 @@ def _check_pool(settings, site, problems):
     pool = ipaddress.IPv4Network(settings["subnet_pool"], strict=False)
     for key, network in _cluster_ranges(site):
         if pool.overlaps(network):
-            problems.append(Problem(POOL_PATH, "pool %s overlaps %s %s" % (pool, key, network)))
+            problems.append(Problem(POOL_PATH, "pool %s overlaps %s %s" % (pool, key, network),
+                                    _free_range_hint(pool, _cluster_ranges(site))))
     return pool
 
 
@@ -785,16 +874,25 @@ def _checked_allocation(name, request, namespace, pool, site, problems):
     if request.get("cidr"):
         network = ipaddress.IPv4Network(request["cidr"], strict=False)
         if pool is not None and not network.subnet_of(pool):
-            problems.append(Problem(path + ".cidr", "%s is outside the tenant pool %s" % (network, pool)))
+            problems.append(Problem(path + ".cidr", "%s is outside the tenant pool %s" % (network, pool),
+                                    "remove cidr to get a slice of %s chosen from the namespace, or pin one "
+                                    "inside it" % pool))
         for key, other in _cluster_ranges(site):
             if network.overlaps(other):
-                problems.append(Problem(path + ".cidr", "%s overlaps %s %s" % (network, key, other)))
+                problems.append(Problem(path + ".cidr", "%s overlaps %s %s" % (network, key, other),
+                                        "remove cidr to get a slice of %s" % pool if pool is not None else
+                                        _free_range_hint(network, _cluster_ranges(site))))
     elif pool is None:
-        problems.append(Problem(path, "an automatic subnet needs %s" % POOL_PATH, "or pin subnet.cidr"))
+        problems.append(Problem(path, "an automatic subnet needs %s" % POOL_PATH,
+                                "set %s (e.g. %s) or pin subnet.cidr"
+                                % (POOL_PATH, _free_range_hint(ipaddress.IPv4Network("10.200.0.0/16"),
+                                                               _cluster_ranges(site), bare=True))))
         return None
     elif request["prefix_length"] < pool.prefixlen:
         problems.append(Problem(path + ".prefix_length", "a /%d slice does not fit in the pool %s"
-                                % (request["prefix_length"], pool)))
+                                % (request["prefix_length"], pool),
+                                "use prefix_length: %d or more (e.g. 24), or a larger pool"
+                                % max(pool.prefixlen, 16)))
         return None
     return subnet_allocation(namespace, request, str(pool) if pool else None)
 
@@ -815,17 +913,22 @@ def _check_overlaps(allocated, pool, problems):
             widest = (network, name)
 
 
+_EVERYWHERE = ipaddress.IPv4Network("0.0.0.0/0")
+
+
+def _free_range_hint(network, ranges, bare=False):
+    """'use <a range of the same size disjoint from ranges>' (from the network's own address on)."""
+    taken = [(int(other.network_address), int(other.broadcast_address)) for _key, other in ranges]
+    free = free_block(_EVERYWHERE, network.prefixlen, taken, int(network.network_address)) or \
+        free_block(_EVERYWHERE, network.prefixlen, taken)
+    if bare:
+        return str(free)
+    return "use %s or another range disjoint from %s" % (free, ", ".join(key for key, _other in ranges))
+
+
 def _free_slice(allocated, pool, prefix):
     if pool is None or prefix < pool.prefixlen:
         return None
-    taken = sorted((int(n.network_address), int(n.broadcast_address)) for n, _name, _how in allocated)
-    size = 2 ** (32 - prefix)
-    candidate = int(pool.network_address)
-    for start, end in taken:
-        if candidate + size - 1 < start:
-            break
-        if end >= candidate:
-            candidate = ((end + 1 + size - 1) // size) * size
-    if candidate + size - 1 > int(pool.broadcast_address):
-        return None
-    return str(ipaddress.IPv4Network((candidate, prefix)))
+    taken = [(int(n.network_address), int(n.broadcast_address)) for n, _name, _how in allocated]
+    free = free_block(pool, prefix, taken)
+    return str(free) if free else None

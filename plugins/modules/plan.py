@@ -88,6 +88,9 @@ attributes:
 notes:
   - Secrets never enter the plan or the bundle. BGP passwords are carried as the name of the variable
     that holds them.
+  - The plan fails, in render and in apply mode and before writing anything, when that variable is not defined
+    on the controller and on every switch with BGP sessions; errors never show what C(password_var) holds. It
+    warns, with the variable's name only, when the variable is not vault-encrypted.
 author:
   - netstack.baremetal contributors (@netstack-baremetal)
 """

@@ -209,7 +209,9 @@ def test_l2_on_a_vlan_without_node_addresses_is_refused(implementation):
             if vlan["name"] == "external":
                 vlan["node_addresses"] = False
     found = problems(implementation=implementation, mode="l2", edit=no_addresses)
-    assert [p.path for p in found] == ["netstack_load_balancer.pools[0].vlan", "netstack_load_balancer.pools[1].vlan"]
+    # one problem, at the VLAN setting to change, however many pools live there
+    assert [p.path for p in found] == ["netstack_fabric.vlans[2].node_addresses"]
+    assert "(used by pools 'public', 'internal')" in found[0].message
 
 
 def test_k8s_names_are_dns_names_and_unique():
@@ -219,13 +221,20 @@ def test_k8s_names_are_dns_names_and_unique():
     assert len(long_a) <= 63 and long_a != long_b
 
 
-def test_peer_names_stay_unique_when_host_names_collide_after_cleaning():
+def test_peer_names_stay_unique_when_host_names_collide_after_joining():
+    # valid host names (the plan refuses the others) can still collide once joined: switch r1-leaf1 with
+    # node x-w1 and switch r1-leaf1-x with node w1 both give r1-leaf1-x-w1
     def collide(inventory_vars, nodes, switches):
-        nodes["W1"] = nodes.pop("w1")
-        nodes["w_1"] = copy.deepcopy(nodes["W1"])
-        nodes["w_1"]["netstack_node"]["index"] = 20
-        for i, uplink in enumerate(nodes["w_1"]["netstack_node"]["uplinks"]):
+        switches["r1-leaf1-x"] = switches.pop("r1-leaf2")
+        for node in nodes.values():
+            for uplink in node["netstack_node"]["uplinks"]:
+                if uplink["switch"] == "r1-leaf2":
+                    uplink["switch"] = "r1-leaf1-x"
+        nodes["x-w1"] = copy.deepcopy(nodes["w1"])
+        nodes["x-w1"]["netstack_node"]["index"] = 20
+        for uplink in nodes["x-w1"]["netstack_node"]["uplinks"]:
             uplink["port"] = "Ethernet20"
     plan = build(edit=collide)
+    assert {"r1-leaf1~x-w1", "r1-leaf1-x~w1"} <= set(s["id"] for s in plan["bgp"]["sessions"])
     names = [p["metadata"]["name"] for p in objects(plan, "BGPPeer")]
     assert len(names) == len(set(names)) == len(plan["bgp"]["sessions"])

@@ -82,15 +82,14 @@ def test_bundle_text_is_the_planned_documents(example_plan):
     assert "talosctl gen config lab1 https://10.10.0.5:6443 --output-types controlplane" in files["nodes/README.md"]
 
 
-@pytest.mark.parametrize("shape", ["single-uplink", "no-uplink", "active-backup", "long-nic"])
+# (a node with no uplink is refused at plan time: test_validation_physical.py)
+@pytest.mark.parametrize("shape", ["single-uplink", "active-backup", "long-nic"])
 def test_node_shapes_match_the_talos_schema(shape, talos_validator):
     def mutate(site):
         for host, entry in site[1].items():
             node = entry["netstack_node"]
             if shape == "single-uplink":
                 node["uplinks"] = node["uplinks"][:1]
-            elif shape == "no-uplink":
-                node["uplinks"] = []
             elif shape == "active-backup":
                 node["bond_mode"] = "active-backup"
             elif shape == "long-nic":
@@ -100,9 +99,7 @@ def test_node_shapes_match_the_talos_schema(shape, talos_validator):
         network = node["talos"]["network"]
         assert schema_errors(talos_validator, node["talos"]["patch"] + network) == []
         kinds = [d["kind"] for d in network]
-        if shape == "no-uplink":
-            assert kinds == ["HostnameConfig"]
-        elif shape == "active-backup":
+        if shape == "active-backup":
             bond = next(d for d in network if d["kind"] == "BondConfig")
             assert bond["bondMode"] == "active-backup" and "lacpRate" not in bond
         else:

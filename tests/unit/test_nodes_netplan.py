@@ -313,15 +313,16 @@ def test_normalizer_sees_a_difference():
         assert normalize_netplan(changed) != base
 
 
-def test_no_uplinks_no_network_files():
+def test_no_uplinks_is_refused_before_any_network_file():
+    # a node with no uplink has no path to the node VLAN: refused at plan time, nothing rendered for it
     inventory_vars, nodes, switches = sitegen.make_site(racks=1, nodes_per_rack=2, control_planes=1)
     inventory_vars["netstack_cluster"].update(node_os="kubeadm", variant="kubeovn-cilium-generic",
                                               nodes={"kubeadm": {"network_renderer": "netplan"}})
     for entry in nodes.values():
         entry["netstack_node"]["uplinks"] = []
-    plan = plan_mod.build_plan(inventory_vars, nodes, switches)
-    for node in plan["nodes"].values():
-        assert node["kubeadm"]["files"]["network"] == [] and node["kubeadm"]["network_nics"] == []
+    with pytest.raises(plan_mod.PlanError) as caught:
+        plan_mod.build_plan(inventory_vars, nodes, switches)
+    assert [p.path for p in caught.value.problems] == ["hosts.%s.netstack_node.uplinks" % h for h in sorted(nodes)]
 
 
 def test_unknown_renderer_is_refused():

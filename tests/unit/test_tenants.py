@@ -403,8 +403,10 @@ VALIDATION_CASES = [
     ("namespace too long", lambda s: s["tenants"].update(
         {"x" * 25: {"parent": "alice"}, "y" * 25: {"parent": "x" * 25}}), "netstack_tenants." + "y" * 25,
      "namespace 'tenant-alice-%s-%s' is 64 characters, the limit is 63" % ("x" * 25, "y" * 25)),
-    ("duplicate namespace", lambda s: s["tenants"].update({"alice-dev": {}}), "netstack_tenants.dev",
-     "namespace 'tenant-alice-dev' is also the namespace of tenant 'alice-dev'"),
+    # 'alice-dev' would share alice/dev's namespace tenant-alice-dev: reported once, as the name to change
+    ("duplicate namespace", lambda s: s["tenants"].update({"alice-dev": {}}), "netstack_tenants.alice-dev",
+     "name 'alice-dev' is not allowed: tenant names cannot contain '-' (namespaces join names with '-', so a "
+     "dash would be ambiguous; use 'alicedev')"),
     ("host not a DNS name", _tenant("carol", host="bad_host.example"), "netstack_tenants.carol.host",
      "apex 'bad_host.example' is not a valid DNS name"),
     ("apex too long for a label", lambda s: s["tenants"]["root"].update(host="a" * 50 + ".example.org"),
@@ -414,7 +416,13 @@ VALIDATION_CASES = [
      "apex 'alice.example.org' is also the apex of tenant 'alice'"),
     ("apex inside a non-ancestor's apex", _tenant("carol", host="shop.alice.example.org"),
      "netstack_tenants.carol.host", "apex 'shop.alice.example.org' is inside tenant 'alice''s apex "
-     "'alice.example.org', and 'alice' is not an ancestor"),
+     "'alice.example.org', and 'alice' is not an ancestor (set parent: alice to make it a sub-tenant of 'alice', "
+     "or remove host to use 'carol.example.org')"),
+    ("sub-tenant reuses its parent's apex", _tenant("carol", parent="bob", host="bob.example.net"),
+     "netstack_tenants.carol.host", "apex 'bob.example.net' is also the apex of its parent 'bob': a sub-tenant's "
+     "apex lies inside it (remove host to use 'carol.bob.example.net')"),
+    ("sub-tenant reuses an ancestor's apex", _tenant("carol", parent="dev", host="alice.example.org"),
+     "netstack_tenants.carol.host", "contains the apex 'dev.alice.example.org' of its parent 'dev'"),
     ("gateway without the Gateway API", lambda s: s["cluster"]["features"]["gateway_api"].update(enabled=False),
      "netstack_tenants.alice.gateway", "a tenant Gateway needs netstack_cluster.features.gateway_api.enabled: true"),
     ("shared service with a reserved name", _tenancy(shared_services=[{"name": "dns", "namespace": "cozy-x"}]),
@@ -474,18 +482,18 @@ def test_collision_hint_names_a_free_slice():
 
 @pytest.mark.parametrize("tenants,expected", [
     ({"a": {"parent": "b"}, "b": {"parent": "a"}},
-     {("netstack_tenants.a.parent", "parent chain is a cycle: a -> b -> a"),
-      ("netstack_tenants.b.parent", "parent chain is a cycle: b -> a -> b")}),
-    ({"a": {"parent": "a"}}, {("netstack_tenants.a.parent", "parent chain is a cycle: a -> a")}),
+     ("netstack_tenants.a.parent", "parent chain is a cycle: a -> b -> a",
+      "every chain must end at 'root': set netstack_tenants.a.parent: root (or the parent of b)")),
+    ({"a": {"parent": "a"}}, ("netstack_tenants.a.parent", "parent chain is a cycle: a -> a",
+                              "every chain must end at 'root': set netstack_tenants.a.parent: root")),
     ({"a": {"parent": "b"}, "b": {"parent": "c"}, "c": {"parent": "b"}},
-     {("netstack_tenants.b.parent", "parent chain is a cycle: b -> c -> b"),
-      ("netstack_tenants.c.parent", "parent chain is a cycle: c -> b -> c")}),
+     ("netstack_tenants.b.parent", "parent chain is a cycle: b -> c -> b",
+      "every chain must end at 'root': set netstack_tenants.b.parent: root (or the parent of c)")),
 ], ids=["two", "self", "tail into a cycle"])
-def test_cycles_are_reported_on_each_member(tenants, expected):
+def test_a_cycle_is_one_problem_naming_every_member(tenants, expected):
     site = make_site(dict({"root": {"host": "example.org"}}, **tenants))
     problems = core.validate_tenants(site)
-    assert {(p.path, p.message) for p in problems} == expected
-    assert all(p.hint == "every chain must end at 'root'" for p in problems)
+    assert [p.as_tuple() for p in problems] == [expected]
 
 
 def test_valid_trees_have_no_problems():
@@ -524,3 +532,48 @@ def test_other_areas_can_add_tenant_options():
     assert "gateway_pool" not in core.TENANT_SCHEMA["properties"]
     with pytest.raises(ValueError, match="already defined"):
         core.with_tenant_properties({"host": {}})
+
+
+# --- one mistake, one problem, on the key to change (issue #13) ----------------------------------------
+
+@pytest.mark.parametrize("mutate,path,message", [
+    # the child reuses its parent's apex: the child's host is what to change, the parent is fine
+    (_tenant("carol", parent="bob", host="bob.example.net"), "netstack_tenants.carol.host",
+     "apex 'bob.example.net' is also the apex of its parent 'bob': a sub-tenant's apex lies inside it"),
+    (_tenant("carol", parent="alice", host="example.org"), "netstack_tenants.carol.host",
+     "apex 'example.org' contains the apex 'alice.example.org' of its parent 'alice': a sub-tenant's apex lies "
+     "inside it"),
+    # an unrelated tenant takes an inherited apex: reported on the one that set it, not on alice
+    (_tenant("carol", host="alice.example.org"), "netstack_tenants.carol.host",
+     "apex 'alice.example.org' is also the apex of tenant 'alice'"),
+    # two tenants set the same apex: once, on the later name
+    (lambda s: s["tenants"].update(carol={"host": "shop.example.com"}, dave={"host": "shop.example.com"}),
+     "netstack_tenants.dave.host", "apex 'shop.example.com' is also the apex of tenant 'carol'"),
+    # a dash in a name: the name, not a namespace clash as well
+    (lambda s: s["tenants"].update({"alice-dev": {}}), "netstack_tenants.alice-dev", "name 'alice-dev' is not allowed"),
+    # a bad root apex is inherited by every tenant: reported where it is set
+    (lambda s: s["tenants"]["root"].update(host="Example_Org"), "netstack_tenants.root.host",
+     "apex 'Example_Org' is not a valid DNS name"),
+    # an apex that overflows the label is inherited by the sub-tenants: reported on the first tenant only
+    (lambda s: s["tenants"]["bob"].update(host="b" * 52 + ".example.net"), "netstack_tenants.bob.host",
+     "is 64 characters"),
+])
+def test_one_mistake_gives_one_problem_at_the_key_to_change(mutate, path, message):
+    problems = core.validate_tenants(_site_with(mutate))
+    assert [(p.path, message in p.message) for p in problems] == [(path, True)], _messages(problems)
+    assert problems[0].hint, problems[0]
+
+
+def test_child_apex_hint_is_a_value_that_works():
+    site = _site_with(_tenant("carol", parent="bob", host="bob.example.net"))
+    problem, = core.validate_tenants(site)
+    assert problem.hint == "remove host to use 'carol.bob.example.net'"
+    site["tenants"]["carol"].pop("host")
+    assert core.validate_tenants(site) == []
+
+
+def test_namespace_too_long_is_reported_once_per_subtree():
+    site = _site_with(lambda s: s["tenants"].update({"x" * 60: {"parent": "alice"}, "y": {"parent": "x" * 60}}))
+    problems = [p for p in core.validate_tenants(site) if not p.path.endswith(".host")]
+    assert [p.path for p in problems] == ["netstack_tenants." + "x" * 60]
+    assert problems[0].hint.startswith("use a tenant name at least ")

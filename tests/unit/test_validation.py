@@ -131,8 +131,8 @@ CASES = [
     ("duplicate VLAN name", _vlan(1, "name", "nodes"), "netstack_fabric.vlans[1].name", "duplicate VLAN name"),
     ("two VLANs overlap", _vlan(1, "cidr", "10.1.0.0/24"), "netstack_fabric.vlans", "overlaps"),
     ("no node VLAN", _vlan(0, "role", "other"), "netstack_fabric.vlans", "exactly one VLAN with role 'node'"),
-    ("two node VLANs", _second_node_vlan, "netstack_fabric.vlans", "exactly one VLAN with role 'node', has 2"),
-    ("VLAN too small", _vlan(1, "cidr", "10.2.0.0/29"), "hosts.", "is too small"),
+    ("two node VLANs", _second_node_vlan, "netstack_fabric.vlans[1].role", "exactly one VLAN with role 'node', has 2"),
+    ("VLAN too small", _vlan(1, "cidr", "10.2.0.0/29"), "netstack_fabric.vlans[1].cidr", "is too small"),
     ("MTU too large", _vlan(0, "mtu", 16000), "netstack_fabric.vlans[0].mtu", "above the maximum 9216"),
     ("VIP outside node VLAN", lambda s: cluster(s)["api"].update(vip="10.50.0.5"), "netstack_cluster.api.vip",
      "is not a usable address of VLAN 'nodes'"),
@@ -155,8 +155,9 @@ CASES = [
      "netstack_load_balancer.pools[0].addresses[0]", "ends before it starts"),
     ("pool without VLAN in L2 mode", _all(_set(lb, "mode", "l2"), _pool(1, "vlan", None)),
      "netstack_load_balancer.pools[1].vlan", "must be string"),
-    ("L2 pool on a VLAN the nodes are not on", _all(_set(lb, "mode", "l2"), _pool(1, "vlan", "external")),
-     "netstack_load_balancer.pools[0].vlan", "has no node addresses"),
+    ("L2 pool on a VLAN the nodes are not on", _all(_set(lb, "mode", "l2"), _pool(1, "vlan", "external"),
+                                                    _pool(1, "addresses", ["10.3.0.128/28"])),
+     "netstack_fabric.vlans[2].node_addresses", "has no node addresses (used by pools 'public', 'routed')"),
     ("pool on unknown VLAN", _pool(0, "vlan", "externa"), "netstack_load_balancer.pools[0].vlan",
      "did you mean 'external'?"),
     ("duplicate pool name", _pool(1, "name", "public"), "netstack_load_balancer.pools[1].name", "duplicate pool"),
@@ -184,7 +185,7 @@ CASES = [
      "netstack_fabric.bgp.hold_time", "less than 3 x keepalive"),
     ("node and switch share an ASN",
      lambda s: fabric(s).update(asn={"switches": {"base": 65000}, "nodes": {"base": 65000}}),
-     "hosts.", "must be eBGP"),
+     "netstack_fabric.asn.switches.base", "must be eBGP"),
     ("dynamic neighbors with per-node ASNs", lambda s: fabric(s)["bgp"].update(
         dynamic_neighbors=True) or fabric(s).update(asn={"nodes": {"scheme": "per_node"}}),
      "netstack_fabric.bgp.dynamic_neighbors", "per_node"),
@@ -205,6 +206,24 @@ CASES = [
      "on Talos use 'cilium'"),
     ("missing netstack_node", lambda s: s[1]["r1-n1"].pop("netstack_node"), "hosts.r1-n1.netstack_node",
      "is required for a node"),
+    # --- one mistake, one problem, at the key to change (issue #13) ---
+    ("node ASN base equals the switches'", lambda s: fabric(s).update(asn={"nodes": {"base": 65100}}),
+     "netstack_fabric.asn.nodes.base", "equals the ASN of switch 'r1-sw1'"),
+    ("switch's own ASN equals a node's", _set(switch, "asn", 65001), "hosts.r1-sw1.netstack_switch.asn",
+     "switch ASN 65001 (its own netstack_switch.asn) equals the ASN of node 'r1-n1'"),
+    ("node ASN base reserved", lambda s: fabric(s).update(asn={"nodes": {"base": 65535, "scheme": "shared"}}),
+     "netstack_fabric.asn.nodes.base", "node ASN 65535 is reserved"),
+    ("switch ASN base reserved", lambda s: fabric(s).update(asn={"switches": {"base": 23456, "scheme": "shared"}}),
+     "netstack_fabric.asn.switches.base", "switch ASN 23456 is reserved"),
+    ("VLAN too small for the switch SVIs",
+     lambda s: fabric(s)["vlans"].append({"id": 40, "name": "mgmt", "cidr": "10.4.0.0/29", "role": "external"}),
+     "netstack_fabric.vlans[3].cidr", "no room for the switch SVIs of 'r2-sw2', 'r3-sw1', 'r3-sw2'"),
+    ("child tenant reuses its parent's apex", _tenant("shop", {"parent": "t0", "host": "t0.example.org"}),
+     "netstack_tenants.shop.host", "apex 't0.example.org' is also the apex of its parent 't0'"),
+    ("child tenant takes the root apex", _tenant("shop", {"parent": "t0", "host": "example.org"}),
+     "netstack_tenants.shop.host", "contains the apex 't0.example.org' of its parent 't0'"),
+    ("tenant apex equal to an unrelated tenant's", _tenant("shop", {"host": "t1.example.org"}),
+     "netstack_tenants.shop.host", "apex 't1.example.org' is also the apex of tenant 't1'"),
 ]
 
 
@@ -267,3 +286,53 @@ def test_role_and_runtime_variables_are_not_inventory_keys():
 def test_misspelled_inventory_variable_is_caught():
     problems = problems_for(lambda s: s[0].update(netstack_fabirc={}))
     assert any(p.path == "netstack_fabirc" and "did you mean 'netstack_fabric'?" in str(p) for p in problems)
+
+
+def test_shared_asn_is_one_problem_at_the_setting_to_change():
+    """18 node-switch sessions would be iBGP: one problem, at the ASN base the user set (the node base is the
+    default), naming the other side's setting, with a base that works."""
+    problems = problems_for(lambda s: fabric(s).update(asn={"switches": {"base": 65000}, "nodes": {"base": 65000}}))
+    assert [(p.path, p.hint) for p in problems] == [
+        ("netstack_fabric.asn.switches.base", "set netstack_fabric.asn.switches.base: 65100")]
+    assert problems[0].message == (
+        "switch ASN 65001 (netstack_fabric.asn.switches: base 65000, scheme per_rack) equals the ASN of node "
+        "'r1-n1' (netstack_fabric.asn.nodes: base 65000, scheme per_rack): the node sessions must be eBGP "
+        "(18 sessions)")
+
+
+@pytest.mark.parametrize("asn,path", [
+    ({"nodes": {"base": 65100}}, "netstack_fabric.asn.nodes.base"),               # the node base was set
+    ({"nodes": {"base": 65100}, "switches": {"base": 65100}}, "netstack_fabric.asn.nodes.base"),   # both: nodes
+    ({"switches": {"base": 64999, "scheme": "per_switch"}}, "netstack_fabric.asn.switches.base"),
+])
+def test_shared_asn_names_the_base_the_user_set(asn, path):
+    problems = problems_for(lambda s: fabric(s).update(asn=asn))
+    assert [p.path for p in problems] == [path]
+    assert "must be eBGP" in problems[0].message and problems[0].hint.startswith("set %s: " % path)
+
+
+def test_switch_with_its_own_colliding_asn_is_reported_on_that_switch():
+    problems = problems_for(_set(switch, "asn", 65001))
+    assert [p.path for p in problems] == ["hosts.r1-sw1.netstack_switch.asn"]
+    assert "(3 sessions)" in problems[0].message
+
+
+def test_vlan_too_small_is_one_problem_at_its_cidr_with_a_size_that_fits():
+    problems = problems_for(_vlan(1, "cidr", "10.2.0.0/29"))
+    assert [(p.path, p.hint) for p in problems] == [
+        ("netstack_fabric.vlans[1].cidr", "use a /27 or larger, e.g. 10.2.0.0/27")]
+    site = sitegen.make_site()
+    fabric(site)["vlans"][1]["cidr"] = "10.2.0.0/27"
+    plan_core.build_plan(*site)
+
+
+def test_l2_pools_on_a_vlan_without_node_addresses_are_one_problem_at_the_vlan():
+    problems = problems_for(_all(_set(lb, "mode", "l2"), _pool(1, "vlan", "external"),
+                                 _pool(1, "addresses", ["10.3.0.128/28"])))
+    assert [p.path for p in problems] == ["netstack_fabric.vlans[2].node_addresses"]
+
+
+def test_a_derived_asn_out_of_range_is_one_problem_at_its_base():
+    problems = problems_for(lambda s: fabric(s).update(asn={"nodes": {"base": 4294967290, "scheme": "per_node"}}))
+    assert [(p.path, p.message) for p in problems] == [
+        ("netstack_fabric.asn.nodes.base", "node ASN 4294967295 is reserved")]

@@ -65,7 +65,8 @@ def _check_uplinks(plan, ports_view, problems):
                                     "use bond_mode active-backup or cable the node to two switches"))
         if view["native_vlan"] is None and view["uplinks"] and plan["bgp"]["enabled"]:
             problems.append(Problem(host_path(host, "netstack_node", "uplinks"),
-                                    "the node has uplinks but no address on the node VLAN"))
+                                    "the node has uplinks but no address on the node VLAN",
+                                    "leave node_addresses out (or true) on the VLAN with role node"))
 
 
 def check_fabric(plan, fabric):
