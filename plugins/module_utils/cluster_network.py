@@ -53,7 +53,8 @@ def plan_cluster_network(site, plan, problems):
             releases.append(_manifests_release("cilium-cni-configuration", manifests.cni_configuration(ctx), 60))
         releases.append(_cilium_release(ctx))
         if ctx["host_firewall"]:
-            releases.append(_manifests_release("cilium-networkpolicy", manifests.host_firewall_policy(), 60))
+            releases.append(_manifests_release("cilium-networkpolicy", manifests.host_firewall_policy(ctx["hubble"]),
+                                               60))
     if row["kube_ovn"]:
         releases.append(_kube_ovn_release(ctx))
     if row["kilo"]:
@@ -81,9 +82,10 @@ def plan_cluster_network(site, plan, problems):
         "api_access": ctx["api_access"],
         "reference_cilium_layers": list(row["cilium_layers"]),
         "features": {key: ctx[key] for key in ("cilium", "host_firewall", "hubble", "gateway_api", "multus",
-                                               "cozy_proxy")},
+                                               "cozy_proxy", "kube_proxy")},
         "load_balancer": {"implementation": ctx["load_balancer"]["implementation"],
-                          "mode": ctx["load_balancer"]["mode"], "speakers": dict(ctx["speakers"])},
+                          "mode": ctx["load_balancer"]["mode"], "installed": ctx["load_balancer_installed"],
+                          "speakers": dict(ctx["speakers"])},
         "multus_master": ctx["multus_master"],
         "control_plane_ips": list(ctx["control_plane_ips"]),
         "notes": ctx["notes"],
@@ -99,6 +101,7 @@ def _context(site, plan):
     name = cluster["variant"]
     row = variants.variant(name)
     features = cluster["features"]
+    effective = variants.effective_features(name, features)
     components = charts.resolve_components(site["cluster"].get("components"))
     speakers = dict(DEFAULT_SPEAKERS, **(site["cluster"].get("bgp_speakers") or {}))
     node_vlan = next((v["name"] for v in plan["vlans"] if v["role"] == "node"), None)
@@ -121,8 +124,10 @@ def _context(site, plan):
         "hubble": bool(features["hubble"] and row["cilium"]),
         # The CRDs need no CNI: with noop they are still installed for the tenants' Gateways.
         "gateway_api": bool(features["gateway_api"]["enabled"]),
-        "multus": bool(features["multus"]),
-        "cozy_proxy": bool(features["cozy_proxy"]),
+        "multus": effective["multus"],
+        "cozy_proxy": effective["cozy_proxy"],
+        "load_balancer_installed": effective["load_balancer"],
+        "kube_proxy": effective["kube_proxy"],
         "multus_master": variants.multus_master(name),
         "notes": [],
     }
@@ -133,7 +138,7 @@ def _context(site, plan):
         namespaces.append(components["kube_ovn"]["namespace"])
     if row["kilo"]:
         namespaces.append(components["kilo"]["namespace"])
-    if plan["load_balancer"]["implementation"] == "metallb":
+    if ctx["load_balancer_installed"] and plan["load_balancer"]["implementation"] == "metallb":
         namespaces.append(components["metallb"]["namespace"])
     if ctx["multus"]:
         namespaces.append(components["multus"]["namespace"])
@@ -166,19 +171,29 @@ def _check_choices(ctx, site, plan, problems):
     notes = ctx["notes"]
     lb = ctx["load_balancer"]
     if not row["cilium"]:
-        notes.append("variant noop installs no CNI: bring your own before this play runs; MetalLB, Multus "
-                     "(master CNI auto-detected) and cozy-proxy still wait for pods to start")
+        notes.extend(variants.left_to_user(ctx["variant_name"], features, lb["implementation"]))
         if features["gateway_api"]["enabled"]:
             notes.append("features.gateway_api with variant noop: the Gateway API CRDs are installed, the Gateway "
                          "controller (GatewayClass 'cilium') must come with your own CNI")
-        if lb["implementation"] == "cilium":
+        if lb["implementation"] == "cilium" and ctx["load_balancer_installed"]:
             problems.append(Problem("netstack_load_balancer.implementation", "'cilium' needs Cilium, which "
                                     "variant 'noop' does not install", "use 'metallb'"))
         for feature in ("hubble", "host_firewall"):
             if features[feature]:
                 notes.append("features.%s is ignored: variant noop has no Cilium" % feature)
-    elif features["host_firewall"] and not row["host_firewall"]:
-        notes.append("features.host_firewall is ignored: the reference runs cilium-kilo without the host firewall")
+    else:
+        if features["host_firewall"] and not row["host_firewall"]:
+            notes.append("features.host_firewall is ignored: the reference runs cilium-kilo without the host "
+                         "firewall")
+        if ctx["kube_proxy"]:
+            problems.append(Problem(FEATURES_PATH + ".kube_proxy", "Cilium replaces kube-proxy in variant %s "
+                                    "(kubeProxyReplacement: true): running both programs every Service twice"
+                                    % ctx["variant_name"], "leave it out (or false); only variant noop keeps "
+                                    "kube-proxy"))
+        if not ctx["load_balancer_installed"]:
+            notes.append("features.load_balancer is off: no %s objects are installed; LoadBalancer Services get "
+                         "no address until your own load balancer runs (the switches' side is configured "
+                         "anyway)" % lb["implementation"])
     if row["kube_ovn"] and ctx["node_os"] == "kubeadm":
         notes.append("Kube-OVN does not load kernel modules (DISABLE_MODULES_MANAGEMENT): the nodes must load "
                      "openvswitch and geneve")
@@ -277,6 +292,8 @@ def _kube_ovn_release(ctx):
 
 def _load_balancer_releases(ctx, plan, problems):
     lb = ctx["load_balancer"]
+    if not ctx["load_balancer_installed"]:
+        return []
     if lb["implementation"] == "metallb":
         component = ctx["components"]["metallb"]
         objects, secrets = lb_objects.metallb_objects(ctx, plan)

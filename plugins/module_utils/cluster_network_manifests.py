@@ -32,10 +32,14 @@ TOLERATE_ALL = [{"operator": "Exists", "effect": "NoSchedule"}, {"operator": "Ex
 
 # reference 1.9: world may reach the nodes, except these ports (etcd, linstor, MetalLB memberlist, cozy assets,
 # MetalLB/FRR metrics, webhooks, kubelet, controller-manager, scheduler, ...). 6443, Talos 50000/50001 and
-# 80/443 stay open.
-HOST_FIREWALL_DENIED = [("2379", "TCP"), ("2380", "TCP"), ("3367", "TCP"), ("7946", "ANY"), ("8123", "TCP"),
-                        ("9120", "TCP"), ("9121", "TCP"), ("9140", "TCP"), ("9141", "TCP"), ("9443", "TCP"),
-                        ("10250", "TCP"), ("10257", "TCP"), ("10259", "TCP"), ("19443", "TCP")]
+# 80/443 stay open. As in the reference, only 7946 names a protocol (ANY: memberlist speaks TCP and UDP); the
+# others leave it out, which Cilium reads as every protocol.
+HOST_FIREWALL_DENIED = [("2379", None), ("2380", None), ("3367", None), ("7946", "ANY"), ("8123", None),
+                        ("9120", None), ("9121", None), ("9140", None), ("9141", None), ("9443", None),
+                        ("10250", None), ("10257", None), ("10259", None), ("19443", None)]
+# Hubble's metrics (agent, host network, plain HTTP): denied from world too when Hubble is on (not in the
+# reference, which ships Hubble off).
+HUBBLE_METRICS_PORT = "9965"
 
 
 def _meta(name, namespace=None, labels=None):
@@ -69,8 +73,14 @@ def cni_configuration(ctx):
              "data": {CNI_CONFIGMAP_KEY: json.dumps(conflist, indent=2) + "\n"}}]
 
 
-def host_firewall_policy():
-    """CCNP ``restrict-system-components``: a host policy on every node (reference 1.9)."""
+def _port(port, protocol):
+    return {"port": port, "protocol": protocol} if protocol else {"port": port}
+
+
+def host_firewall_policy(hubble=False):
+    """CCNP ``restrict-system-components``: a host policy on every node (reference 1.9); with ``hubble`` the
+    Hubble metrics port is denied from world as well."""
+    denied = list(HOST_FIREWALL_DENIED) + ([(HUBBLE_METRICS_PORT, None)] if hubble else [])
     return [{
         "apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
         "metadata": _meta("restrict-system-components"),
@@ -80,8 +90,7 @@ def host_firewall_policy():
             "nodeSelector": {"matchLabels": {}},
             "ingress": [{"fromEntities": ["world", "host", "cluster"]}],
             "ingressDeny": [{"fromEntities": ["world"],
-                             "toPorts": [{"ports": [{"port": port, "protocol": protocol}
-                                                    for port, protocol in HOST_FIREWALL_DENIED]}]}],
+                             "toPorts": [{"ports": [_port(port, protocol) for port, protocol in denied]}]}],
         },
     }]
 

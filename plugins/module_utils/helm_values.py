@@ -31,6 +31,24 @@ APPARMOR_CONTAINERS = ["cilium-agent", "clean-cilium-state", "mount-cgroup", "ap
 KUBEOVN_DEVICES = "ovn0 genev_sys_6081"
 CNI_CONFIGMAP = "cni-configuration"
 CNI_CONFIGMAP_KEY = "cni-config"
+# reference values.yaml (cozystack-facts 1.2): the cilium-envoy DaemonSet.
+CILIUM_ENVOY_RESOURCES = {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
+# Hubble metrics when features.hubble is on (the reference documents Hubble with Prometheus metrics, DNS and
+# HTTP visibility but ships no metrics list). dns and httpV2 only see traffic that passes Cilium's L7 proxy,
+# i.e. pods selected by a policy with DNS or HTTP rules (docs/cluster_network.md).
+HUBBLE_METRICS = ["dns", "drop", "tcp", "flow", "port-distribution", "icmp",
+                  "httpV2:labelsContext=source_namespace,source_workload,destination_namespace,destination_workload"]
+HUBBLE_METRICS_PORT = 9965
+# reference packages/system/metallb/values.yaml (main): every container of the frr-k8s DaemonSet gets requests
+# and a memory limit, like the speaker (a pod without a memory limit is the first victim of Talos's OOM handler).
+# The four cp-* init containers have no resources knob upstream.
+FRR_K8S_RESOURCES = {
+    "frrk8s": ("50m", "64Mi", "512Mi"),      # the controller container
+    "frr": ("50m", "64Mi", "512Mi"),
+    "reloader": ("10m", "16Mi", "128Mi"),
+    "frrMetrics": ("10m", "32Mi", "256Mi"),
+    "frrStatus": ("10m", "32Mi", "256Mi"),
+}
 
 
 def deep_merge(base, override):
@@ -111,7 +129,8 @@ def _cilium_base(ctx):
         "nodePort": {"enabled": True},
         "loadBalancer": {"algorithm": "maglev", "serviceTopology": True},
         "ipam": {"mode": "kubernetes"},
-        "envoy": {"enabled": True},
+        # the separate cilium-envoy DaemonSet (Gateway API, L7 policy), with the reference's resources
+        "envoy": {"enabled": True, "resources": copy.deepcopy(CILIUM_ENVOY_RESOURCES)},
         "gatewayAPI": {"enabled": False},
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "4Gi"}},
         "initResources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "256Mi"}},
@@ -126,7 +145,8 @@ def _cilium_netstack(ctx):
     """Our layer: what the inventory switches on (Hubble, Gateway API, Cilium's own LB)."""
     layer = {}
     if ctx["hubble"]:
-        layer["hubble"] = {"enabled": True, "relay": {"enabled": True}, "ui": {"enabled": True}}
+        layer["hubble"] = {"enabled": True, "relay": {"enabled": True}, "ui": {"enabled": True},
+                           "metrics": {"enabled": list(HUBBLE_METRICS), "port": HUBBLE_METRICS_PORT}}
     if ctx["gateway_api"]:
         layer["gatewayAPI"] = {"enabled": True, "enableAlpn": ctx["features"]["gateway_api"]["http2"]}
     lb = ctx["load_balancer"]
@@ -164,7 +184,8 @@ def kube_ovn_values(ctx):
         # The node OS loads openvswitch (and geneve on kubeadm): see the nodes area.
         "DISABLE_MODULES_MANAGEMENT": True,
         "ovn-central": _resources("50m", "100Mi", "3", "4Gi"),
-        "ovs-ovn": _resources("10m", "50Mi", "2", "1000Mi"),
+        # reference main: 100m / 4 CPU (flow programming for new pods is throttled below that)
+        "ovs-ovn": _resources("100m", "50Mi", "4", "1000Mi"),
         "kube-ovn-controller": _resources("10m", "100Mi", "1000m", "1Gi"),
         "kube-ovn-cni": _resources("50m", "50Mi", "1000m", "2Gi"),
         "kube-ovn-pinger": _resources("10m", "50Mi", "200m", "400Mi"),
@@ -179,11 +200,28 @@ def _resources(cpu_request, memory_request, cpu_limit, memory_limit):
             "limits": {"cpu": cpu_limit, "memory": memory_limit}}
 
 
+def _memory_limited(cpu_request, memory_request, memory_limit):
+    return {"requests": {"cpu": cpu_request, "memory": memory_request}, "limits": {"memory": memory_limit}}
+
+
+def frr_k8s_values():
+    """Values of MetalLB's frr-k8s subchart: the reference's resources, and its Prometheus monitors off (the
+    reference pins them because a null ``prometheus`` block in the parent chart breaks the subchart's render)."""
+    frrk8s = {}
+    for key, (cpu, memory, limit) in FRR_K8S_RESOURCES.items():
+        target = frrk8s if key == "frrk8s" else frrk8s.setdefault(key, {})
+        target["resources"] = _memory_limited(cpu, memory, limit)
+    return {"prometheus": {"serviceMonitor": {"enabled": False}, "podMonitor": {"enabled": False}},
+            "frrk8s": frrk8s}
+
+
 def metallb_values(ctx):
     """MetalLB chart values (reference ``packages/system/metallb/values.yaml``, upstream images)."""
     values = {
         "crds": {"enabled": True},
-        "speaker": {"resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "512Mi"}}},
+        "speaker": {"resources": _memory_limited("50m", "64Mi", "512Mi")},
+        # the frr-k8s subchart (BGP for the speaker): its values sit under its chart name
+        "frr-k8s": frr_k8s_values(),
     }
     user = ctx["components"]["metallb"]["values"]
     return deep_merge(values, user) if user else values

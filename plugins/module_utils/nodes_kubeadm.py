@@ -21,7 +21,8 @@ kubeadm_bootstrap roles only copy files and run commands.
 * kubeadm (``kubeadm.k8s.io/v1beta4``): the first control-plane node gets
   Init + Cluster + Kubelet configuration, the others a JoinConfiguration whose
   token, CA hash and certificate key the bootstrap role fills in at run time
-  (secrets never enter the plan); kube-proxy is skipped.
+  (secrets never enter the plan); kube-proxy is skipped where Cilium replaces
+  it (every variant but ``noop``, unless ``features.kube_proxy`` says otherwise).
 * API VIP: a kube-vip static pod (ARP mode, control-plane only) on every
   control-plane node.  The first one starts with ``super-admin.conf`` because
   ``admin.conf`` has no rights before ``kubeadm init`` finishes (Kubernetes
@@ -32,6 +33,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import nodes_common as common
+from ansible_collections.netstack.baremetal.plugins.module_utils import variants
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
 
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
@@ -369,10 +371,10 @@ def kubeadm_documents(plan, host, net, role):
         if control_plane:
             join["controlPlane"] = {"localAPIEndpoint": endpoint, "certificateKey": CERT_KEY_PLACEHOLDER}
         return [join]
-    init = {"apiVersion": KUBEADM_API, "kind": "InitConfiguration",
-            "skipPhases": ["addon/kube-proxy"],
-            "localAPIEndpoint": endpoint,
-            "nodeRegistration": registration}
+    init = {"apiVersion": KUBEADM_API, "kind": "InitConfiguration"}
+    if not variants.kube_proxy(cluster["variant"], cluster["features"].get("kube_proxy")):
+        init["skipPhases"] = ["addon/kube-proxy"]   # Cilium replaces it; noop keeps it unless told otherwise
+    init.update(localAPIEndpoint=endpoint, nodeRegistration=registration)
     cluster_config = {
         "apiVersion": KUBEADM_API, "kind": "ClusterConfiguration",
         "clusterName": cluster["name"],

@@ -8,7 +8,7 @@ user by hand) applies them on top of ``talosctl gen config --with-secrets``
 output.  Per node there are two multi-document patches:
 
 * ``talos-patch.yaml``: the ``v1alpha1`` machine/cluster patch (CNI none,
-  kube-proxy off, subnets, DNS domain, kubelet node IP, kernel modules,
+  kube-proxy off where Cilium replaces it, subnets, DNS domain, kubelet node IP, kernel modules,
   sysctls, CRI customisation, install disk and image, the control-plane
   settings of the reference's talm preset) and one ``RegistryMirrorConfig``
   per mirror;
@@ -30,6 +30,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import nodes_common as common
+from ansible_collections.netstack.baremetal.plugins.module_utils import variants
 
 MIN_TALOS = (1, 12)
 DEFAULT_IMAGE = "ghcr.io/cozystack/cozystack/talos:%s"
@@ -128,7 +129,8 @@ def _machine_patch(site, plan, host, net, control_plane, image):
                     # node podCIDRs for Cilium's kubernetes IPAM: disjoint from Kube-OVN's pool (pitfall 3)
                     "podSubnets": [networks["cluster_cidr"]],
                     "serviceSubnets": [networks["service_cidr"]]},
-        "proxy": {"disabled": True},
+        # Cilium replaces kube-proxy; variant noop keeps it unless features.kube_proxy says otherwise
+        "proxy": {"disabled": not variants.kube_proxy(cluster["variant"], cluster["features"].get("kube_proxy"))},
         # no outside discovery service: air-gapped sites and no KubeSpan
         "discovery": {"enabled": False},
     }

@@ -16,6 +16,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.netstack.baremetal.plugins.module_utils import variants
+
 try:
     from html import escape as _escape
 except ImportError:  # pragma: no cover - Python 2 is not supported, this keeps pylint quiet
@@ -123,16 +125,16 @@ def core_sections(plan):
               table(["key", "value"], [
                   ["node OS", cluster["node_os"]], ["variant", cluster["variant"]],
                   ["Kubernetes", cluster["kubernetes_version"]], ["DNS domain", cluster["dns_domain"]],
-                  ["API endpoint", addressing["api"]["endpoint"]],
-                  ["pod CIDR (Kube-OVN)", addressing["networks"]["pod_cidr"]],
-                  ["pod gateway", addressing["networks"]["pod_gateway"]],
-                  ["service CIDR", addressing["networks"]["service_cidr"]],
-                  ["join CIDR", addressing["networks"]["join_cidr"]],
-                  ["cluster CIDR (node podCIDRs)", addressing["networks"]["cluster_cidr"]],
-                  ["load balancing", "%s via %s" % (plan["load_balancer"]["mode"],
-                                                    plan["load_balancer"]["implementation"])],
-                  ["nodes", len(addressing["nodes"])], ["switches", len(addressing["switches"])]]),
-              heading(2, "VLANs")]
+                  ["API endpoint", addressing["api"]["endpoint"]]]
+                 + _range_rows(cluster["variant"], addressing["networks"])
+                 + [["kube-proxy", _kube_proxy_text(cluster)],
+                    ["load balancing", _load_balancing_text(plan)],
+                    ["nodes", len(addressing["nodes"])], ["switches", len(addressing["switches"])]])]
+    left = variants.left_to_user(cluster["variant"], cluster.get("features"), plan["load_balancer"]["implementation"])
+    if left:
+        blocks.append(heading(3, "What variant %s leaves to you" % cluster["variant"]))
+        blocks.extend(paragraph("- %s." % line) for line in left)
+    blocks.append(heading(2, "VLANs"))
     blocks.append(table(["id", "name", "role", "CIDR", "gateway", "MTU", "routed"],
                         [[v["id"], v["name"], v["role"], v["cidr"], v["gateway"] or "-", v["mtu"],
                           "yes" if v["routed"] else "no"] for v in addressing["vlans"]]))
@@ -154,6 +156,44 @@ def core_sections(plan):
     blocks.extend(_bgp_blocks(plan))
     blocks.extend(_fabric_diagram(plan))
     return blocks
+
+
+def _range_rows(variant, networks):
+    """The cluster-internal ranges the variant really uses: which range pods get their addresses from depends
+    on who does IPAM (Kube-OVN: pod_cidr; Cilium alone: the node podCIDRs of cluster_cidr; noop: your CNI)."""
+    row = variants.variant(variant)
+    if row["kube_ovn"]:
+        rows = [["pod CIDR (Kube-OVN)", networks["pod_cidr"]],
+                ["pod gateway", networks["pod_gateway"]],
+                ["service CIDR", networks["service_cidr"]],
+                ["join CIDR", networks["join_cidr"]],
+                ["cluster CIDR (node podCIDRs: Cilium router and health addresses)", networks["cluster_cidr"]]]
+    elif row["cilium"]:
+        rows = [["pod CIDR (Cilium: the node podCIDRs of cluster_cidr)",
+                 "%s (a /%s per node)" % (networks["cluster_cidr"], networks["node_cidr_mask_size"])],
+                ["service CIDR", networks["service_cidr"]]]
+    else:
+        rows = [["pod CIDR", "your CNI's choice (node podCIDRs: %s)" % networks["cluster_cidr"]],
+                ["service CIDR", networks["service_cidr"]]]
+    if row["kilo"]:
+        rows.append(["Kilo transit CIDR", networks["kilo_transit_cidr"]])
+    return rows
+
+
+def _kube_proxy_text(cluster):
+    if variants.kube_proxy(cluster["variant"], (cluster.get("features") or {}).get("kube_proxy")):
+        return "runs (Services)"
+    if variants.variant(cluster["variant"])["cilium"]:
+        return "off: Cilium replaces it"
+    return "off: your CNI must replace it"
+
+
+def _load_balancing_text(plan):
+    lb = plan["load_balancer"]
+    cluster = plan["cluster"]
+    if not variants.installs_add_on(cluster["variant"], (cluster.get("features") or {}).get("load_balancer")):
+        return "%s (%s): not installed, pools and switch sessions only" % (lb["mode"], lb["implementation"])
+    return "%s via %s" % (lb["mode"], lb["implementation"])
 
 
 def _bgp_blocks(plan):

@@ -58,7 +58,9 @@ def _asn(description, **extra):
 
 NETWORKS_SCHEMA = _obj("Cluster-internal address ranges. They must not overlap each other, any VLAN or any "
                        "load-balancer pool.", {
-                           "pod_cidr": _str("Kube-OVN's shared pod pool (`POD_CIDR`).", format="ipv4-cidr",
+                           "pod_cidr": _str("Kube-OVN's shared pod pool (`POD_CIDR`); only the Kube-OVN variants give "
+                                            "pods addresses from it (the others use `cluster_cidr`).",
+                                            format="ipv4-cidr",
                                             default="10.244.0.0/16"),
                            "pod_gateway": _str("Kube-OVN pod gateway (`POD_GATEWAY`); default: the first address "
                                                "of `pod_cidr`.", format="ipv4"),
@@ -69,7 +71,10 @@ NETWORKS_SCHEMA = _obj("Cluster-internal address ranges. They must not overlap e
                            "cluster_cidr": _str("Kubernetes cluster CIDR for per-node `podCIDR` allocation "
                                                 "(kube-controller-manager). Cilium carves router and health "
                                                 "addresses from it, so it must be disjoint from `pod_cidr` "
-                                                "(reference pitfall 3).", format="ipv4-cidr",
+                                                "(reference pitfall 3). With the Cilium-only variants "
+                                                "(`cilium`, `cilium-generic`, `cilium-kilo`) the pods' "
+                                                "addresses come from it too (Cilium IPAM `kubernetes`).",
+                                                format="ipv4-cidr",
                                                 default="100.65.0.0/16"),
                            "node_cidr_mask_size": _int("Prefix length of each node's `podCIDR` slice of "
                                                        "`cluster_cidr`.", minimum=16, maximum=28, default=24),
@@ -221,10 +226,25 @@ GATEWAY_API_SCHEMA = _obj("Cilium Gateway API with per-tenant Gateways (two-step
                                                  "collection must be in one of them."},
                           }, default={})
 
+def _auto_bool(description):
+    """A switch whose default (null) the variant decides (``variants.effective_features``)."""
+    return {"type": ["boolean", "null"], "default": None, "description": description}
+
+
 FEATURES_SCHEMA = _obj("Optional parts of the stack.", {
-    "hubble": _bool("Hubble flow observability (relay and UI). Off by default, as in the reference.", False),
-    "multus": _bool("Multus thick plugin for secondary interfaces.", True),
-    "cozy_proxy": _bool("cozy-proxy, 1:1 NAT of external IPs into VMs.", True),
+    "hubble": _bool("Hubble flow observability: relay, UI and Prometheus metrics (flows, drops, TCP, ICMP, DNS, "
+                    "HTTP) on port 9965 of every node (docs/cluster_network.md). Off by default, as in the "
+                    "reference.", False),
+    "kube_proxy": _auto_bool("Run kube-proxy (Talos `cluster.proxy`, kubeadm's `addon/kube-proxy` phase). Default: "
+                             "off where Cilium replaces it (every variant but `noop`; `true` is refused there), on "
+                             "with `noop`. Set `false` with `noop` only when your own CNI replaces kube-proxy."),
+    "load_balancer": _auto_bool("Install the load balancer of `netstack_load_balancer` (MetalLB and its objects, or "
+                                "Cilium's LB objects). Default: on, except with variant `noop`, which installs "
+                                "nothing you did not ask for. The address plan and the switches' BGP sessions "
+                                "are configured either way."),
+    "multus": _auto_bool("Multus thick plugin for secondary interfaces. Default: on, except with variant `noop`."),
+    "cozy_proxy": _auto_bool("cozy-proxy, 1:1 NAT of external IPs into VMs. Default: on, except with variant "
+                             "`noop`."),
     "host_firewall": _bool("Cilium host firewall blocking outside access to etcd, kubelet and similar ports on "
                            "every node (reference section 1.9). Ignored (off) for `cilium-kilo`.", True),
     "gateway_api": GATEWAY_API_SCHEMA,

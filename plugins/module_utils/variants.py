@@ -87,3 +87,65 @@ def api_access(node_os, api):
 def multus_master(name):
     """The conflist Multus delegates the primary network to, or None (auto-detect) without a CNI of ours."""
     return CILIUM_CONFLIST if VARIANTS[name]["cilium"] else None
+
+
+# Switches of ``netstack_cluster.features`` whose default (null, "auto") depends on the variant. ``noop`` means
+# "bring your own CNI": it keeps kube-proxy (nothing replaces it) and installs nothing the user did not ask for.
+AUTO_FEATURES = ("kube_proxy", "load_balancer", "multus", "cozy_proxy")
+
+
+def kube_proxy(name, setting=None):
+    """Whether kube-proxy runs: the inventory's ``features.kube_proxy``, else off where Cilium replaces it
+    (``kubeProxyReplacement``, every variant but ``noop``) and on with ``noop``."""
+    if setting is None:
+        return not VARIANTS[name]["cilium"]
+    return bool(setting)
+
+
+def installs_add_on(name, setting=None):
+    """Whether an optional add-on (the load balancer, Multus, cozy-proxy) is installed: the inventory's switch,
+    else on with every variant that installs a CNI and off with ``noop``."""
+    if setting is None:
+        return VARIANTS[name]["cni"] is not None
+    return bool(setting)
+
+
+def effective_features(name, features):
+    """``{feature: bool}`` of the switches in AUTO_FEATURES, nulls resolved for variant ``name``."""
+    features = features or {}
+    result = {"kube_proxy": kube_proxy(name, features.get("kube_proxy"))}
+    for key in AUTO_FEATURES[1:]:
+        result[key] = installs_add_on(name, features.get(key))
+    return result
+
+
+def left_to_user(name, features, lb_implementation):
+    """What a variant without a CNI of ours (``noop``) leaves to the user, as sentences for the install plan's
+    notes and the report; empty for the other variants."""
+    if VARIANTS[name]["cni"] is not None:
+        return []
+    effective = effective_features(name, features)
+    lines = ["variant noop installs no CNI: bring your own before the cluster network play runs; the pod network "
+             "and pod addresses, network policy (no host firewall, no tenant policies), Hubble and the Gateway "
+             "controller are yours"]
+    if effective["kube_proxy"]:
+        lines.append("kube-proxy runs (Talos cluster.proxy enabled, kubeadm's addon/kube-proxy phase kept) and "
+                     "implements Services; set features.kube_proxy: false only if your CNI replaces it")
+    else:
+        lines.append("kube-proxy is off (features.kube_proxy: false): your CNI must replace it, or Services do "
+                     "not work")
+    labels = {"load_balancer": "MetalLB" if lb_implementation == "metallb" else "Cilium's LB objects",
+              "multus": "Multus", "cozy_proxy": "cozy-proxy"}
+    keys = ("load_balancer", "multus", "cozy_proxy")
+    skipped = [key for key in keys if not effective[key]]
+    installed = [key for key in keys if effective[key]]
+    if skipped:
+        lines.append("not installed: %s; set %s to install %s"
+                     % (", ".join(labels[k] for k in skipped), ", ".join("features.%s: true" % k for k in skipped),
+                        "it" if len(skipped) == 1 else "them"))
+    if installed:
+        lines.append("installed because asked for (%s): %s; they wait for pods to start, so your CNI must be up "
+                     "first%s" % (", ".join("features.%s" % k for k in installed),
+                                  ", ".join(labels[k] for k in installed),
+                                  " (Multus auto-detects the master CNI)" if effective["multus"] else ""))
+    return lines

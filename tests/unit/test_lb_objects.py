@@ -31,6 +31,13 @@ def _per_rack(inventory_vars, nodes, switches):
 @pytest.mark.parametrize("node_os,variant", ALLOWED)
 def test_metallb_peers_match_the_switch_side_one_to_one(node_os, variant):
     plan = build(node_os, variant)
+    if variant == "noop":
+        # noop installs no load balancer unless asked (features.load_balancer)
+        assert release(plan, "metallb-config") is None
+
+        def ask(inventory_vars, nodes, switches):
+            inventory_vars["netstack_cluster"]["features"]["load_balancer"] = True
+        plan = build(node_os, variant, edit=ask)
     rel = release(plan, "metallb-config")
     peers = [o for o in rel["objects"] if o["kind"] == "BGPPeer"]
     assert len(peers) == len(plan["bgp"]["sessions"]) == 18

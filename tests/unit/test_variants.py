@@ -18,7 +18,8 @@ EXPECTED_ORDER = {
                "multus", "cozy-proxy"],
     "cilium-kilo": ["namespaces", "gateway-api-crds", "cilium", "kilo", "metallb", "metallb-config", "multus",
                     "cozy-proxy"],
-    "noop": ["namespaces", "gateway-api-crds", "metallb", "metallb-config", "multus", "cozy-proxy"],
+    # the example inventory asks for Multus and cozy-proxy explicitly; the load balancer is noop's default (off)
+    "noop": ["namespaces", "gateway-api-crds", "multus", "cozy-proxy"],
 }
 EXPECTED_ORDER["kubeovn-cilium-generic"] = EXPECTED_ORDER["kubeovn-cilium"]
 EXPECTED_ORDER["cilium-generic"] = EXPECTED_ORDER["cilium"]
@@ -159,9 +160,12 @@ def test_host_firewall_is_on_by_default_where_the_reference_has_it(node_os, vari
     assert policy["spec"]["ingress"] == [{"fromEntities": ["world", "host", "cluster"]}]
     (deny,) = policy["spec"]["ingressDeny"]
     assert deny["fromEntities"] == ["world"]
-    ports = {p["port"]: p["protocol"] for p in deny["toPorts"][0]["ports"]}
+    ports = {p["port"]: p.get("protocol") for p in deny["toPorts"][0]["ports"]}
     assert {"2379", "2380", "10250", "10257", "10259"} <= set(ports) and ports["7946"] == "ANY"
     assert not {"6443", "50000", "50001", "80", "443"} & set(ports)
+    # as the reference: no port is pinned to TCP, only 7946 names a protocol (ANY); omitted means all
+    assert {port: proto for port, proto in ports.items() if proto is not None} == {"7946": "ANY"}
+    assert "9965" not in ports   # Hubble's metrics port, only with Hubble on
 
 
 def test_host_firewall_can_be_turned_off():
@@ -183,8 +187,10 @@ def test_hubble_on_brings_relay_and_ui(node_os, variant):
     def on(inventory_vars, nodes, switches):
         inventory_vars["netstack_cluster"]["features"]["hubble"] = True
     plan = build(node_os, variant, edit=on)
-    assert release(plan, "cilium")["values"]["hubble"] == {"enabled": True, "relay": {"enabled": True},
-                                                           "ui": {"enabled": True}}
+    hubble = release(plan, "cilium")["values"]["hubble"]
+    assert {key: hubble[key] for key in ("enabled", "relay", "ui")} == {
+        "enabled": True, "relay": {"enabled": True}, "ui": {"enabled": True}}
+    assert hubble["metrics"]["enabled"]   # Prometheus metrics too (test_cluster_network_reference_values.py)
     if variant.startswith("kubeovn"):
         # the relay and UI need the pod network, so they are waited for after Kube-OVN, not with Cilium
         assert release(plan, "cilium")["helm_wait"] is False
@@ -280,8 +286,13 @@ def test_noop_without_gateway_api_installs_no_crds():
     assert release(plan, "gateway-api-crds") is None
 
 
-def test_noop_refuses_cilium_as_load_balancer():
-    found = problems("talos", "noop", implementation="cilium", mode="l2")
+def test_noop_refuses_cilium_as_load_balancer_when_asked_to_install_it():
+    # noop installs no load balancer unless asked, so the implementation alone is no problem
+    assert problems("talos", "noop", implementation="cilium", mode="l2") == []
+
+    def ask(inventory_vars, nodes, switches):
+        inventory_vars["netstack_cluster"]["features"]["load_balancer"] = True
+    found = problems("talos", "noop", implementation="cilium", mode="l2", edit=ask)
     assert [p.path for p in found] == ["netstack_load_balancer.implementation"]
 
 

@@ -237,7 +237,9 @@ def check_labels(plan):
                     pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
                     _check_pod(pod, "%s.%s" % (COMPONENTS_PATH, component),
                                "%s %s" % (obj["kind"], obj["metadata"]["name"]), index, problems)
-    if plan["load_balancer"]["mode"] == "bgp" and plan["bgp"]["enabled"]:
+    # no load balancer of ours (features.load_balancer off, noop's default): no peer objects to compare
+    if plan["load_balancer"]["mode"] == "bgp" and plan["bgp"]["enabled"] \
+            and area["load_balancer"].get("installed", True):
         problems.extend(_check_bgp_peers(plan, area, index))
     return problems
 
