@@ -300,8 +300,8 @@ def _check_cluster_cidr_capacity(site, problems):
 
 # --- hints: a value that works ----------------------------------------------
 
-_PRIVATE_BLOCKS = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                       "100.64.0.0/10")]
+_PRIVATE_BLOCKS = [ipaddress.IPv4Network(n)
+                   for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")]
 
 
 def _bits_for(count):

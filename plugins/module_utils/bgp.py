@@ -127,21 +127,21 @@ def _report_asn_clashes(site, clashes, switch_asns, problems):
         else:
             key = "netstack_fabric.asn.nodes.base"
         by_key.setdefault(key, []).append((switch, host, asn))
-    node_source = "netstack_fabric.asn.nodes: base %d, scheme %s" % (scheme["nodes"]["base"],
-                                                                    scheme["nodes"]["scheme"])
+    node_source = "netstack_fabric.asn.nodes: base %d, scheme %s" % (
+        scheme["nodes"]["base"], scheme["nodes"]["scheme"])
     for key, found in sorted(by_key.items()):
         switch, host, asn = found[0]
         if site["switches"][switch].get("asn"):
             switch_source = "its own netstack_switch.asn"
         else:
-            switch_source = "netstack_fabric.asn.switches: base %d, scheme %s" % (scheme["switches"]["base"],
-                                                                                  scheme["switches"]["scheme"])
+            switch_source = "netstack_fabric.asn.switches: base %d, scheme %s" % (
+                scheme["switches"]["base"], scheme["switches"]["scheme"])
         if key == "netstack_fabric.asn.nodes.base":
-            message = "node ASN %d (%s) equals the ASN of switch '%s' (%s)" % (asn, node_source, switch,
-                                                                             switch_source)
+            message = "node ASN %d (%s) equals the ASN of switch '%s' (%s)" % (
+                asn, node_source, switch, switch_source)
         else:
-            message = "switch ASN %d (%s) equals the ASN of node '%s' (%s)" % (asn, switch_source, host,
-                                                                             node_source)
+            message = "switch ASN %d (%s) equals the ASN of node '%s' (%s)" % (
+                asn, switch_source, host, node_source)
         message += ": the node sessions must be eBGP (%d session%s)" % (len(found), "s" if len(found) > 1 else "")
         problems.append(Problem(key, message, _asn_hint(site, key)))
 

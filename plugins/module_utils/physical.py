@@ -157,8 +157,8 @@ def check_host_names(nodes, switches, node_os, problems):
             if kind == "node" and node_os == "talos" and "." in host:
                 why += "; Talos would register it by its first label only"
             problems.append(Problem("hosts.%s" % host, "is not a valid %s name: %s" % (kind, why),
-                                    "rename the host to '%s'%s" % (name, " and the uplinks that name it"
-                                                                    if kind == "switch" else "")))
+                                    "rename the host to '%s'%s"
+                                    % (name, " and the uplinks that name it" if kind == "switch" else "")))
 
 
 def port_key(platform, port):

@@ -126,10 +126,10 @@ def core_sections(plan):
                   ["node OS", cluster["node_os"]], ["variant", cluster["variant"]],
                   ["Kubernetes", cluster["kubernetes_version"]], ["DNS domain", cluster["dns_domain"]],
                   ["API endpoint", addressing["api"]["endpoint"]]]
-                 + _range_rows(cluster["variant"], addressing["networks"])
-                 + [["kube-proxy", _kube_proxy_text(cluster)],
-                    ["load balancing", _load_balancing_text(plan)],
-                    ["nodes", len(addressing["nodes"])], ["switches", len(addressing["switches"])]])]
+                  + _range_rows(cluster["variant"], addressing["networks"])
+                  + [["kube-proxy", _kube_proxy_text(cluster)],
+                     ["load balancing", _load_balancing_text(plan)],
+                     ["nodes", len(addressing["nodes"])], ["switches", len(addressing["switches"])]])]
     left = variants.left_to_user(cluster["variant"], cluster.get("features"), plan["load_balancer"]["implementation"])
     if left:
         blocks.append(heading(3, "What variant %s leaves to you" % cluster["variant"]))

@@ -226,6 +226,7 @@ GATEWAY_API_SCHEMA = _obj("Cilium Gateway API with per-tenant Gateways (two-step
                                                  "collection must be in one of them."},
                           }, default={})
 
+
 def _auto_bool(description):
     """A switch whose default (null) the variant decides (``variants.effective_features``)."""
     return {"type": ["boolean", "null"], "default": None, "description": description}

@@ -780,8 +780,8 @@ def _report_apex_clash(name, entry, host, owner, suffix, facts, problems):
     else:
         message = "apex '%s' is inside tenant '%s''s apex '%s', and '%s' is not an ancestor" % (
             host, owner, suffix, owner)
-        hint = "set parent: %s to make it a sub-tenant of '%s', or %s" % (owner, owner,
-                                                                         _inherit_hint(name, entry, facts))
+        hint = "set parent: %s to make it a sub-tenant of '%s', or %s" % (
+            owner, owner, _inherit_hint(name, entry, facts))
     problems.append(Problem(_tenant_path(name, "host"), message, hint))
 
 

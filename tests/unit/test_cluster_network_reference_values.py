@@ -253,8 +253,8 @@ def test_noop_keeps_kube_proxy_and_installs_nothing_unasked(node_os):
 
 @pytest.mark.parametrize("node_os", ["talos", "kubeadm"])
 def test_noop_installs_what_is_asked_for_and_drops_kube_proxy_when_told(node_os):
-    plan = build(node_os, "noop", edit=_features(kube_proxy=False, load_balancer=True, multus=True,
-                                                  cozy_proxy=True))
+    plan = build(node_os, "noop",
+                 edit=_features(kube_proxy=False, load_balancer=True, multus=True, cozy_proxy=True))
     assert not _kube_proxy_runs(plan, node_os)
     files = render(plan)
     document = _releases(files)
