@@ -80,12 +80,15 @@ class ActionModule(ActionBase):
                 result.setdefault("warnings", []).extend(warnings)
         timings["plan"] = time.time() - started
 
-        bundle_dir = args.get("bundle_dir") or the_plan["bundle_dir"] or os.path.join(
-            self._default_root(), "build", the_plan["cluster"]["name"])
-        bundle_dir = os.path.abspath(os.path.expanduser(bundle_dir))
-        the_plan["bundle_dir"] = bundle_dir
+        problems = self._local_dirs(args, the_plan)
+        if problems:
+            result.update(failed=True, msg=str(PlanError(problems)), problems=[p.as_dict() for p in problems])
+            return result
+        bundle_dir = the_plan["bundle_dir"]
         result["bundle_dir"] = bundle_dir
+        result["secrets_dir"] = the_plan["secrets_dir"]
         result["changed"] = False
+        self._warn_stale_secrets(result, bundle_dir)
 
         if args.get("write_bundle", True):
             started = time.time()
@@ -93,6 +96,10 @@ class ActionModule(ActionBase):
                 artefacts = plan_core.render_bundle(the_plan, sections)
             except (ValueError, PlanError) as exc:
                 raise AnsibleActionFail(to_text(exc))
+            leaks = self._leaks(task_vars, inventory_vars, artefacts)
+            if leaks:
+                result.update(failed=True, msg=secret_vars.leak_message(leaks))
+                return result
             changed_files, diffs = self._write(bundle_dir, artefacts)
             timings["bundle"] = time.time() - started
             result["changed"] = bool(changed_files)
@@ -125,11 +132,12 @@ class ActionModule(ActionBase):
         except ValueError as exc:
             raise AnsibleActionFail(to_text(exc))
         timings["plan"] = time.time() - started
-        bundle_dir = args.get("bundle_dir") or the_plan["bundle_dir"] or os.path.join(
-            self._default_root(), "build", the_plan["cluster"]["name"])
-        bundle_dir = os.path.abspath(os.path.expanduser(bundle_dir))
-        the_plan["bundle_dir"] = bundle_dir
-        result.update(bundle_dir=bundle_dir, changed=False)
+        problems = self._local_dirs(args, the_plan)
+        if problems:
+            result.update(failed=True, msg=str(PlanError(problems)), problems=[p.as_dict() for p in problems])
+            return result
+        bundle_dir = the_plan["bundle_dir"]
+        result.update(bundle_dir=bundle_dir, secrets_dir=the_plan["secrets_dir"], changed=False)
         facts = {"netstack_plan": the_plan}
         obsolete = []
         if remove:
@@ -147,6 +155,10 @@ class ActionModule(ActionBase):
             artefacts = plan_core.render_tenant_bundle(the_plan)
             facts["netstack_tenant"] = the_plan["tenant"]
         if args.get("write_bundle", True):
+            leaks = self._leaks(task_vars, collected[0], artefacts)
+            if leaks:
+                result.update(failed=True, msg=secret_vars.leak_message(leaks))
+                return result
             started = time.time()
             changed_files, diffs = self._write(bundle_dir, artefacts)
             removed_files, removed_diffs = self._remove(bundle_dir, obsolete)
@@ -161,6 +173,50 @@ class ActionModule(ActionBase):
         if args.get("profile"):
             result["timings"] = timings
         return result
+
+    def _local_dirs(self, args, the_plan):
+        """Resolve the bundle and secrets directories into the plan (absolute); problems when secrets would land
+        in the bundle (``plan_core.local_path_problems``)."""
+        bundle_dir = args.get("bundle_dir") or the_plan["bundle_dir"] or os.path.join(
+            self._default_root(), "build", the_plan["cluster"]["name"])
+        bundle_dir = os.path.abspath(os.path.expanduser(bundle_dir))
+        secrets_dir = the_plan.get("secrets_dir") or plan_core.default_secrets_dir(bundle_dir)
+        secrets_dir = os.path.abspath(os.path.expanduser(secrets_dir))
+        the_plan["bundle_dir"] = bundle_dir
+        the_plan["secrets_dir"] = secrets_dir
+        kubeconfig = the_plan.get("kubeconfig")
+        kubeconfig = os.path.realpath(os.path.expanduser(kubeconfig)) if kubeconfig else None
+        return plan_core.local_path_problems(os.path.realpath(bundle_dir), os.path.realpath(secrets_dir), kubeconfig)
+
+    def _leaks(self, task_vars, inventory_vars, artefacts):
+        """``secret_vars.bundle_leaks`` of the files about to be written, with the values of the inventory's secret
+        variables as the controller sees them. A variable that is not defined, or cannot be read here (a vault
+        without its password), is not looked for: nothing about it is ever said."""
+        values = {}
+        for name in secret_vars.sensitive_var_names(inventory_vars):
+            if name not in task_vars:
+                continue
+            try:
+                value = self._templar.template(task_vars[name])
+            except AnsibleError:  # its message may quote the value: say nothing
+                continue
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                values[name] = to_text(value)
+        return secret_vars.bundle_leaks(artefacts, values)
+
+    @staticmethod
+    def _warn_stale_secrets(result, bundle_dir):
+        """Files an earlier version kept in the bundle that hold cluster credentials: never rewritten there now."""
+        stale = [name for name in ("kubeconfig",) if os.path.isfile(os.path.join(bundle_dir, name))]
+        nodes = os.path.join(bundle_dir, "nodes")
+        if os.path.isdir(nodes):
+            stale.extend("nodes/%s/config.yaml" % host for host in sorted(os.listdir(nodes))
+                         if os.path.isfile(os.path.join(nodes, host, "config.yaml")))
+        if stale:
+            result.setdefault("warnings", []).append(
+                "%s: %s hold%s cluster credentials, written there by an earlier version of this collection; they now "
+                "go to the secrets directory (netstack_secrets_dir). Move or delete them, and purge them from Git if "
+                "they were ever committed" % (bundle_dir, ", ".join(stale), "s" if len(stale) == 1 else ""))
 
     def _remove(self, bundle_dir, relatives):
         """Delete bundle files that no longer belong there; honour check mode; return (removed, diffs)."""

@@ -5,7 +5,7 @@
 
 ``site`` is a plain dict every other part of the core reads::
 
-    {"mode", "bundle_dir", "kubeconfig",
+    {"mode", "bundle_dir", "secrets_dir", "kubeconfig",
      "cluster", "fabric", "load_balancer", "tenants",   # group vars, defaults filled
      "nodes":    {host: {"name", "role", <netstack_node keys>}},
      "switches": {host: {"name", <netstack_switch keys>, "platform"}},
@@ -51,6 +51,7 @@ def build_site(inventory_vars, nodes, switches):
     site = {
         "mode": checked.get("netstack_mode", "render"),
         "bundle_dir": checked.get("netstack_bundle_dir"),
+        "secrets_dir": checked.get("netstack_secrets_dir"),
         "kubeconfig": checked.get("netstack_kubeconfig"),
         "cluster": _mapping(checked.get("netstack_cluster")),
         "fabric": _mapping(checked.get("netstack_fabric")),

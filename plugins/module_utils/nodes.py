@@ -20,7 +20,8 @@ through ``yamlout``, so a node's file is byte for byte the bundle's).
 
 * Talos: ``nodes/<host>/talos-patch.yaml``, ``nodes/<host>/network.yaml``
   (config patches for ``talosctl gen config``; the full configs need the
-  cluster secrets, which the talos_nodes role adds when it has them);
+  cluster secrets, which the talos_nodes role adds when it has them, and keeps
+  out of the bundle, in the secrets directory);
 * kubeadm: ``nodes/<host>/kubeadm.yaml``, ``nodes/<host>/networkd/*`` (or
   ``nodes/<host>/netplan/60-netstack.yaml`` with the netplan renderer),
   ``nodes/<host>/kube-vip.yaml`` (control plane), ``nodes/<host>/files/<path>``
@@ -115,7 +116,10 @@ def _readme(plan, talos_rows, kubeadm_rows):
         lines += ["## Talos", "",
                   "`talos-patch.yaml` and `network.yaml` are config patches: the cluster secrets are not in the "
                   "plan. `playbooks/nodes.yml` in apply mode generates the secrets once (vaulted), builds each "
-                  "node's full config and applies it. By hand:", "",
+                  "node's full config and applies it; the full configs and the kubeconfig hold cluster "
+                  "credentials, so they never come into this bundle: they are kept in the secrets directory "
+                  "(`netstack_secrets_dir`, default `<bundle>-secrets`, git-ignored, mode 0700). By hand (write "
+                  "the output outside the bundle too, `-o <secrets dir>`):", "",
                   "| node | type | command |", "| --- | --- | --- |"] + talos_rows + [""]
     if kubeadm_rows:
         lines += ["## kubeadm", "",

@@ -20,6 +20,7 @@ __metaclass__ = type
 
 import hashlib
 import json
+import os
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import addressing, bgp, inventory, report
 from ansible_collections.netstack.baremetal.plugins.module_utils import consistency
@@ -106,6 +107,7 @@ def _core_plan(site, addresses, sessions):
         "format": PLAN_FORMAT,
         "mode": site["mode"],
         "bundle_dir": site["bundle_dir"],
+        "secrets_dir": site["secrets_dir"],
         "kubeconfig": site["kubeconfig"],
         "cluster": {key: cluster[key] for key in ("name", "node_os", "variant", "kubernetes_version", "dns_domain",
                                                   "features")},
@@ -135,7 +137,42 @@ def _node_entries(site, addresses):
 
 # Keys that depend on where the playbook runs, not on the inventory: kept out of plan.yaml so the
 # bundle is the same on every machine.
-_LOCAL_KEYS = ("bundle_dir", "kubeconfig")
+_LOCAL_KEYS = ("bundle_dir", "secrets_dir", "kubeconfig")
+
+
+def default_secrets_dir(bundle_dir):
+    """Where secrets go when ``netstack_secrets_dir`` is unset: ``<bundle dir>-secrets``, beside the bundle."""
+    return os.path.normpath(bundle_dir) + "-secrets"
+
+
+def local_path_problems(bundle_dir, secrets_dir, kubeconfig):
+    """Problems when something holding cluster credentials would land in the bundle.
+
+    The bundle is meant to be reviewed and committed; the secrets directory (Talos machine configs, the
+    fetched kubeconfig) and the kubeconfig must stay out of it. Paths are absolute (the plan action resolves
+    them, symlinks included); ``kubeconfig`` may be None.
+    """
+    problems = []
+    bundle_dir, secrets_dir = os.path.normpath(bundle_dir), os.path.normpath(secrets_dir)
+    if _inside(secrets_dir, bundle_dir):
+        problems.append(Problem("netstack_secrets_dir", "lies inside the bundle %s: the Talos machine configs and "
+                                "the kubeconfig kept there hold cluster credentials" % bundle_dir,
+                                "put it beside the bundle (default `<bundle dir>-secrets`) or outside the "
+                                "repository, e.g. ~/.netstack/<cluster>"))
+    elif _inside(bundle_dir, secrets_dir):
+        problems.append(Problem("netstack_secrets_dir", "contains the bundle %s: its `.gitignore` (`*`) would hide "
+                                "the bundle from Git" % bundle_dir,
+                                "unset it (default `<bundle dir>-secrets`) or point it elsewhere"))
+    if kubeconfig and _inside(os.path.normpath(kubeconfig), bundle_dir):
+        problems.append(Problem("netstack_kubeconfig", "lies inside the bundle %s: a kubeconfig holds cluster "
+                                "credentials" % bundle_dir,
+                                "unset it (the nodes playbook then fetches it to <netstack_secrets_dir>/kubeconfig) "
+                                "or point it outside the bundle"))
+    return problems
+
+
+def _inside(path, root):
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 _CORE_NODE_KEYS = ("rack", "index", "role", "addresses", "uplinks", "bond_mode", "install_disk", "labels")

@@ -514,7 +514,16 @@ INVENTORY_SCHEMA = _obj("Group variables of a netstack inventory.", {
     "netstack_bundle_dir": _str("Where the bundle is written; default `build/<cluster name>` in the current "
                                 "directory (where `ansible-playbook` runs), never inside the installed collection. "
                                 "A relative path is taken from the current directory too."),
-    "netstack_kubeconfig": _str("Kubeconfig used in apply mode (K8S_AUTH_* environment variables also work)."),
+    "netstack_secrets_dir": _str("Where apply mode keeps, on the controller, what holds cluster credentials and so "
+                                 "never goes into the bundle: each Talos node's full machine config "
+                                 "(`nodes/<host>/config.yaml`) and the admin kubeconfig the nodes playbook fetches "
+                                 "when `netstack_kubeconfig` is unset (`kubeconfig`). Default `<bundle dir>-secrets`, "
+                                 "beside the bundle; a relative path is taken from the current directory. Created "
+                                 "mode 0700 with a `.gitignore` of `*`, files mode 0600. It may not lie inside the "
+                                 "bundle, nor the bundle inside it."),
+    "netstack_kubeconfig": _str("Kubeconfig used in apply mode (K8S_AUTH_* environment variables also work); the "
+                                "nodes playbook fetches the admin kubeconfig to it (default "
+                                "`<netstack_secrets_dir>/kubeconfig`). It may not lie inside the bundle."),
     "netstack_cluster": CLUSTER_SCHEMA,
     "netstack_fabric": FABRIC_SCHEMA,
     "netstack_load_balancer": LOAD_BALANCER_SCHEMA,

@@ -88,6 +88,13 @@ attributes:
 notes:
   - Secrets never enter the plan or the bundle. BGP passwords are carried as the name of the variable
     that holds them.
+  - Before writing, the bundle files are searched for the value of every variable an C(x-sensitive) inventory
+    property names (C(netstack_fabric.bgp.password_var), the gateway C(dns01.secret_var)s); a hit fails the
+    task, naming the file and the variable, and nothing is written. Values shorter than 6 characters are not
+    looked for.
+  - The secrets directory (RV(secrets_dir)) is where the roles keep what holds cluster credentials (Talos
+    machine configs, the fetched kubeconfig). The plan fails when it, or C(netstack_kubeconfig), lies inside
+    the bundle, and warns about such files an earlier version left in the bundle.
   - The plan fails, in render and in apply mode and before writing anything, when that variable is not defined
     on the controller and on every switch with BGP sessions; errors never show what C(password_var) holds. It
     warns, with the variable's name only, when the variable is not vault-encrypted.
@@ -123,6 +130,14 @@ bundle_dir:
   returned: success
   type: str
   sample: /home/me/netstack/build/lab1
+secrets_dir:
+  description:
+    - Absolute path of the secrets directory, C(netstack_secrets_dir), default RV(bundle_dir) followed by
+      C(-secrets). The plan writes nothing there; the nodes roles do in apply mode (mode 0700, a C(.gitignore)
+      of C(*), files 0600).
+  returned: success
+  type: str
+  sample: /home/me/netstack/build/lab1-secrets
 files:
   description: Bundle files of the requested sections, relative to RV(bundle_dir).
   returned: when the bundle is written

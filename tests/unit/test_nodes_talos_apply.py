@@ -95,7 +95,12 @@ def talos_site(tmp_path):
         rc, output = run_playbook("nodes.yml", [inventory], *extra, **env)
         assert rc == 0, output[-6000:]
         return output
-    return {"run": run, "inventory": inventory, "state": state, "bundle": tmp_path / "bundle"}
+    return {"run": run, "inventory": inventory, "state": state, "bundle": tmp_path / "bundle",
+            "secrets_dir": tmp_path / "bundle-secrets"}
+
+
+def mode(path):
+    return path.stat().st_mode & 0o777
 
 
 def test_talos_apply_path(talos_site):
@@ -107,6 +112,7 @@ def test_talos_apply_path(talos_site):
     assert output.count("every document matches the Talos schema") == 3
     assert not any(state.glob("*.applied"))
     assert not (talos_site["inventory"] / "talos-secrets.vault.yaml").exists()
+    assert not talos_site["secrets_dir"].exists()
     # without a schema file the check cannot run: not an error, but a warning says so (never a silent pass)
     output = talos_site["run"]("--check", "-v", "--limit", "localhost,cp1",
                                "-e", "talos_nodes_schema=%s" % (talos_site["inventory"] / "no-such-schema.json"))
@@ -132,12 +138,24 @@ def test_talos_apply_path(talos_site):
         "--talosconfig %s --endpoints 10.10.0.11 --nodes 10.10.0.11 bootstrap" % c.split()[1]
         for c in calls if c.endswith("bootstrap")]
     assert sum(c.endswith("bootstrap") for c in calls) == 1
-    assert (talos_site["bundle"] / "kubeconfig").exists()
     # the applied config is the planned patches (plus what gen config adds)
     config = (state / "10.10.0.11.applied").read_text()
     assert "kind: Layer2VIPConfig" in config and "podSubnets" in config
-    full = talos_site["bundle"] / "nodes" / "cp1" / "config.yaml"
-    assert full.exists() and oct(full.stat().st_mode & 0o777) == "0o600"
+    # what holds cluster credentials (full configs, kubeconfig) is in the secrets directory beside the bundle,
+    # private and git-ignored; the bundle (meant to be committed) holds none of it
+    bundle, secrets_dir = talos_site["bundle"], talos_site["secrets_dir"]
+    assert mode(secrets_dir) == 0o700
+    assert (secrets_dir / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert mode(secrets_dir / "kubeconfig") == 0o600
+    for host in ("cp1", "w1", "w4"):
+        full = secrets_dir / "nodes" / host / "config.yaml"
+        assert "# with secrets" in full.read_text() and mode(full) == 0o600
+        assert not (bundle / "nodes" / host / "config.yaml").exists()
+    assert not (bundle / "kubeconfig").exists()
+    for path in bundle.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert "# with secrets" not in text and "cluster: {id: fake}" not in text, path
 
     # second run: secrets reused, nodes answer, dry run shows no diff: nothing changes
     before = len(calls)
