@@ -121,7 +121,7 @@ class ActionModule(ActionBase):
         try:
             if remove:
                 the_plan = plan_core.build_tenant_removal(*collected, name=name,
-                                                          cluster_state=args.get("cluster_state") or {},
+                                                          cluster_state=args.get("cluster_state"),
                                                           force=boolean(args.get("force", False), strict=False),
                                                           defined_vars=defined)
             else:
@@ -143,6 +143,9 @@ class ActionModule(ActionBase):
         if remove:
             removal = the_plan["tenant_removal"]
             result["removal"] = removal
+            if removal.get("decided") is False:
+                # No cluster_state: nothing the inventory alone refuses; the caller reads the cluster next.
+                return result
             if not removal["allowed"]:
                 result.update(failed=True, msg=removal["message"], blockers=removal["blockers"])
                 return result

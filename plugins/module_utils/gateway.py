@@ -730,7 +730,8 @@ def plan_gateway(site, plan, problems):
             annotations[admission.APEXES_ANNOTATION] = ",".join(delegated[entry["namespace"]])
         patches.append(namespace_patch(entry["namespace"], labels, annotations))
         section["tenants"].append({"tenant": entry["name"], "namespace": entry["namespace"], "gateway": owner,
-                                   "file": tenant_file(entry["namespace"])})
+                                   "file": tenant_file(entry["namespace"]),
+                                   "applied_label": tenants_mod.applied_label(entry, tenant_section["label_domain"])})
     attached = [namespace_patch(ns, dict((attach_label(g["namespace"]), "true") for g in section["gateways"]))
                 for ns in settings["attached_namespaces"]]
     batches.append(_batch("tenant-namespaces", patches))
@@ -745,6 +746,45 @@ def plan_gateway(site, plan, problems):
 def _batch(name, objects, existing_only=False):
     """One apply step of the role: a list definition, server-side applied in one task."""
     return {"name": name, "existing_only": existing_only, "objects": objects}
+
+
+# --- before applying: the tenant namespaces must be the tenants area's ----------
+
+def unready_tenant_namespaces(tenants, live, pending=None):
+    """The planned tenant namespaces the role must not send anything for: missing (the ``tenant-namespaces``
+    batch would create it with only this area's labels, and no isolation policies), being deleted, or present
+    without the tenants area's ``applied_label`` (not applied by tenants.yml / add_tenant.yml yet).
+
+    ``tenants``: the plan's ``gateway.tenants``; ``live``: the listed Namespaces (``k8s_info`` resources, or its
+    registered result); ``pending``: namespaces the tenants role of this same run would create or complete, in
+    check mode (their dry run stored nothing), taken as ready.  Returns ``[{tenant, namespace, reason}]``, parents
+    first, ``reason`` one of ``missing``, ``being deleted``, ``not applied``.
+    """
+    labels_of, deleting = {}, set()
+    for obj in _listed_objects(live):
+        metadata = obj.get("metadata") or {}
+        if metadata.get("name"):
+            labels_of[metadata["name"]] = metadata.get("labels") or {}
+            if metadata.get("deletionTimestamp"):
+                deleting.add(metadata["name"])
+    pending = set(pending or [])
+    unready = []
+    # parents first (the order to add them in): the root, then by namespace (a child's extends its parent's)
+    for entry in sorted(tenants or [], key=lambda e: (e["namespace"] != tenant_policies.ROOT_NAMESPACE,
+                                                      e["namespace"])):
+        namespace = entry["namespace"]
+        if namespace in pending:
+            continue
+        if namespace not in labels_of:
+            reason = "missing"
+        elif namespace in deleting:
+            reason = "being deleted"
+        elif entry.get("applied_label") and entry["applied_label"] not in labels_of[namespace]:
+            reason = "not applied"
+        else:
+            continue
+        unready.append({"tenant": entry.get("tenant"), "namespace": namespace, "reason": reason})
+    return unready
 
 
 # --- day 2: what the plan no longer holds -------------------------------------

@@ -287,12 +287,14 @@ def build_tenant_removal(inventory_vars, nodes, switches, name, cluster_state, f
     """Day 2: validate the whole inventory, then decide the removal of tenant ``name`` from ``cluster_state``.
 
     ``cluster_state``: recorded or live, raw ``k8s_info`` objects or the reduced
-    form (``tenant_day2.read_cluster_state``).  Returns the core plan with
+    form (``tenant_day2.read_cluster_state``); None before the cluster is read:
+    only the refusals the inventory decides (a tenant still in it, the root),
+    else ``decided`` false (``tenant_day2.tenant_removal``).  Returns the core plan with
     ``tenant_removal`` (see ``tenant_day2.tenant_removal``); the caller refuses
     when ``allowed`` is false.  ``defined_vars``: as for ``build_plan``.
     """
     site, plan = _validated_core_plan(inventory_vars, nodes, switches, defined_vars)
-    state = tenant_day2.read_cluster_state(cluster_state)
+    state = None if cluster_state is None else tenant_day2.read_cluster_state(cluster_state)
     plan["tenant_removal"] = tenant_day2.tenant_removal(site, name, state, force=force)
     return plan
 

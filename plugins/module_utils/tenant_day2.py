@@ -212,13 +212,59 @@ def removal_rounds(steps, namespace=None):
     return rounds
 
 
+def refusal_without_cluster(site, name):
+    """The refusals the inventory alone decides, or None: ``name`` (a tenant or its namespace) is still in
+    ``netstack_tenants``, or is the root tenant.  The playbook asks this before it reads the cluster, so such a
+    tenant is refused without listing the pods and PVCs of its subtree.
+
+    A plain name that is not in the inventory needs the cluster (it is looked up among the namespaces): None.
+    Returns the shape of ``tenant_removal`` (``allowed`` false, no steps).
+    """
+    tenants = site.get("tenants") or {}
+    if name not in tenants and "-" not in (name or ""):
+        return None
+    namespace, inventory_name, error = resolve_namespace(site, name, {"namespaces": {}})
+    if error or (inventory_name is None and namespace != tp.ROOT_NAMESPACE):
+        return None
+    result = {"tenant": name, "namespace": namespace, "in_inventory": inventory_name is not None,
+              "allowed": False, "forced": False, "steps": [], "rounds": [], "file": removal_file(namespace)}
+    if namespace == tp.ROOT_NAMESPACE:
+        # rm.removal_plan's answer for the root, whatever the state
+        result.update(rm.removal_plan({"namespaces": {}}, namespace))
+        result.update(steps=[], rounds=[])
+        return result
+    result["message"] = _in_inventory_message(inventory_name, namespace)
+    result["blockers"] = [_inventory_blocker(inventory_name, namespace)]
+    return result
+
+
+def _in_inventory_message(inventory_name, namespace):
+    return ("refusing to remove tenant '%s' (%s): it is still in netstack_tenants; remove it (and its sub-tenants) "
+            "from the inventory first, then run remove_tenant.yml again (force does not override this)"
+            % (inventory_name, namespace))
+
+
+def _inventory_blocker(inventory_name, namespace):
+    return {"kind": "inventory", "namespace": namespace, "name": "netstack_tenants.%s" % inventory_name}
+
+
 def tenant_removal(site, name, state, force=False):
     """The removal of tenant ``name`` from recorded ``state``: ``removal_plan`` plus the inventory rule.
 
     Returns ``{tenant, namespace, in_inventory, allowed, forced, blockers,
     message, steps, rounds}``; ``error`` (and nothing else useful) when the
-    name cannot be resolved.
+    name cannot be resolved.  ``state`` None (the cluster not read yet): the
+    refusal of ``refusal_without_cluster``, or ``decided`` false when only the
+    cluster state can decide.
     """
+    if state is None:
+        refusal = refusal_without_cluster(site, name)
+        if refusal is not None:
+            refusal["forced"] = bool(force)
+            return refusal
+        return {"tenant": name, "namespace": None, "allowed": False, "decided": False, "forced": bool(force),
+                "message": "the removal of '%s' is decided from the cluster state" % name,
+                "blockers": [], "steps": [], "rounds": []}
     namespace, inventory_name, error = resolve_namespace(site, name, state)
     in_inventory = inventory_name is not None
     if error:
@@ -230,12 +276,8 @@ def tenant_removal(site, name, state, force=False):
     result.update(plan)
     if namespace != tp.ROOT_NAMESPACE and in_inventory:
         # The inventory is the source of truth: tenants.yml would re-create the tenant at its next run.
-        result.update(allowed=False, steps=[], message=(
-            "refusing to remove tenant '%s' (%s): it is still in netstack_tenants; remove it (and its sub-tenants) "
-            "from the inventory first, then run remove_tenant.yml again (force does not override this)"
-            % (inventory_name, namespace)))
-        result["blockers"] = [{"kind": "inventory", "namespace": namespace, "name": "netstack_tenants.%s" % inventory_name}] \
-            + list(plan["blockers"])
+        result.update(allowed=False, steps=[], message=_in_inventory_message(inventory_name, namespace))
+        result["blockers"] = [_inventory_blocker(inventory_name, namespace)] + list(plan["blockers"])
     result["steps"] = [s for s in result["steps"] if _supported(s, settings)]
     result["rounds"] = removal_rounds(result["steps"], namespace)
     result["file"] = removal_file(namespace)

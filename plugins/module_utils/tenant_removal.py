@@ -363,6 +363,13 @@ def _delete_rank(step):
 
 
 def _update_steps(before, after):
+    # A bridge the live object already is (a value edited by hand: the bridge keeps the live value; a rule added by
+    # hand: the bridge is the live rule set) changes nothing: applying it would only move field ownership, which a
+    # dry run (--check) reports as a change with an empty diff.
+    return [s for s in _update_steps_of(before, after) if _canonical(s["object"]) != _canonical(before)]
+
+
+def _update_steps_of(before, after):
     if _is_policy(after):
         if _is_widening(before, after):
             return [_step(2, "apply", after, "only adds allowances")]

@@ -342,6 +342,15 @@ def namespace_labels(facts, settings):
     return dict(sorted(labels.items()))
 
 
+def applied_label(entry, label_domain):
+    """The label only the tenants area puts on ``entry``'s namespace, with the tenant's other labels and before its
+    policies: the root's no-delete label, a sub-tenant's own subtree label.  A namespace without it was not
+    applied by tenants.yml / add_tenant.yml (the gateway role refuses to label such a namespace)."""
+    if entry.get("parent") is None:
+        return NO_DELETE_LABEL
+    return policies.tenant_label_key(label_domain, entry["namespace"])
+
+
 def subnet_allocation(namespace, request, pool):
     """The tenant's subnet: pinned, or a slice of ``pool`` chosen by hashing the namespace.
 

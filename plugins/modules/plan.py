@@ -74,6 +74,9 @@ options:
       - With O(remove), the cluster state the decision is made from. Either raw C(kubernetes.core.k8s_info)
         resources (C(namespaces), C(pods), C(pvcs), each a list of API objects) or the reduced form
         (C(namespaces) mapping each namespace to C(labels), C(pods), C(pvcs)).
+      - Omitted, only what the inventory decides is decided, before the cluster is read - a tenant still in
+        C(netstack_tenants) and C(tenant-root) are refused; otherwise the task succeeds with C(removal.decided=false),
+        writes nothing and sets no fact (C(playbooks/remove_tenant.yml) reads the cluster next).
     type: dict
 attributes:
   check_mode:

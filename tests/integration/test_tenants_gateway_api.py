@@ -12,12 +12,21 @@ the server's, and the ValidatingAdmissionPolicies are evaluated by the server it
 The module walks one site through its life, each stage a module fixture the next builds on (pytest runs them
 in this order; a stage's own assertions are in the tests that use it):
 
-1. ``first_apply``: both playbooks twice; the second runs must change nothing.
+0. ``gateway_first``: gateway.yml before tenants.yml (one tenant namespace made by hand, without the tenant's
+   labels) is refused, in apply and in check mode, and sends nothing.
+1. ``first_apply``: both playbooks twice; the second runs must change nothing. Then a label edited by hand:
+   ``tenants.yml --check --diff`` shows it and changes nothing, the apply restores it, the next run changes nothing.
 2. ``changed_inventory``: a tenant gets etcd (labels on its subtree, a new policy) and two tenants are added;
-   ``--check --diff`` of tenants.yml, add_tenant.yml and gateway.yml shows it and the server is unchanged.
-3. ``added``: add_tenant.yml applies the two new tenants, nothing else is touched.
-4. the removal: refused while a Pod, a PVC and a sub-tenant exist (nothing deleted), ``--check`` deletes
-   nothing, ``force=true`` removes children first and waits until the namespaces are gone.
+   ``--check --diff`` of tenants.yml, add_tenant.yml and of tenants.yml with gateway.yml in one run shows it;
+   gateway.yml alone is refused for the tenants not applied yet; the server is unchanged.
+3. ``added``: add_tenant.yml applies the two new tenants, nothing else is touched; run again it changes nothing
+   and reads only the tenant's namespace; gateway.yml then takes them.
+4. the removal: refused, before any request to the server, while the tenant is in the inventory; refused while a
+   Pod, a PVC and a sub-tenant exist (nothing deleted), ``--check`` deletes nothing, ``force=true`` removes children
+   first and waits until the namespaces are gone.
+
+What a playbook asked the server is recorded by ``api_recorder.ApiRecorder``, a proxy the inventory's
+``netstack_kubeconfig`` points at (``recorder``).
 
 The admission tests act as a tenant's ServiceAccount (a token from the TokenRequest API): a hostname hijack is
 denied with the policy's own message, the legitimate request is allowed.
@@ -28,12 +37,14 @@ __metaclass__ = type
 
 import copy
 import os
+import re
 import shutil
 import time
 
 import pytest
 import yaml
 
+from api_recorder import ApiRecorder
 from crds import crd_documents
 from playbook_run import recap, run_playbook
 
@@ -112,7 +123,8 @@ def _write_inventory(path, kubeconfig, bundle, change=None):
 
 
 def _play(playbook, inventory, *extra, **kwargs):
-    """Run a playbook; (recap of localhost, output). ``fail=True``: the run must fail."""
+    """Run a playbook (or a list of playbooks, in one run); (recap of localhost, output). ``fail=True``: the run
+    must fail."""
     rc, output = run_playbook(playbook, [inventory], *extra, K8S_AUTH_KUBECONFIG="")
     if kwargs.get("fail"):
         assert rc != 0, output[-4000:]
@@ -137,6 +149,32 @@ def _snapshot(dyn, namespaces=None):
                 "labels": metadata.get("labels") or {}, "annotations": metadata.get("annotations") or {},
                 "spec": item.get("spec"), "specs": item.get("specs"), "deleting": "deletionTimestamp" in metadata}
     return result
+
+
+def _task_blocks(output):
+    """[(task title, what the callback printed under it)] of a playbook's output."""
+    parts = re.split(r"^TASK \[(.*?)\] \**$", output, flags=re.M)
+    return list(zip(parts[1::2], parts[2::2]))
+
+
+def _undiffed_changes(output):
+    """The tenants role's apply tasks reported changed without a diff of their own (a single object: the callback
+    prints it) or in the task "Show the changes" of their phase (a list)."""
+    blocks = _task_blocks(output)
+    missing = []
+    for position, (title, body) in enumerate(blocks):
+        match = re.match(r"netstack\.baremetal\.tenants : Apply \(server-side\) phase (\w+)$", title)
+        if not match or "changed: [localhost]" not in body:
+            continue
+        shown = [b for t, b in blocks[position + 1:]
+                 if t == "netstack.baremetal.tenants : Show the changes (--diff), phase %s" % match.group(1)]
+        if not ("+++ after" in body or (shown and "ok: [localhost]" in shown[0] and "after:" in shown[0])):
+            missing.append(title)
+    return missing
+
+
+def _writes(requests):
+    return [r for r in requests if r[0] not in ("GET", "HEAD")]
 
 
 def _bundle_objects(bundle, area, names=None):
@@ -243,8 +281,36 @@ def _clean_up(dyn, namespaces, crds):
 
 
 @pytest.fixture(scope="module")
-def first_apply(site):
-    """tenants.yml then gateway.yml on an empty cluster, each twice."""
+def recorder(site):
+    """A recording proxy in front of the server (``api_recorder``); ``recorder.kubeconfig`` points at it."""
+    proxy = ApiRecorder(site["api"])
+    proxy.kubeconfig_path = proxy.kubeconfig(site["tmp"] / "recorded-kubeconfig")
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="module")
+def gateway_first(site, recorder):
+    """gateway.yml on the empty cluster, before tenants.yml, in check and in apply mode, through the recorder; one
+    tenant namespace exists already, made by hand (no tenant labels: tenants.yml never applied it)."""
+    dyn = site["dyn"]
+    dyn.resources.get(api_version="v1", kind="Namespace").create(
+        body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tenant-bob"}})
+    inventory = _write_inventory(site["tmp"] / "inventory-gateway-first", recorder.kubeconfig_path, site["bundle"])
+    before = _snapshot(dyn)
+    runs = {}
+    for mode in ("check", "apply"):
+        recorder.clear()
+        recap_, output = _play("gateway.yml", inventory, *(["--check", "--diff"] if mode == "check" else []),
+                               fail=True)
+        runs[mode] = (recap_, output, list(recorder.requests))
+    return {"before": before, "after": _snapshot(dyn), "runs": runs}
+
+
+@pytest.fixture(scope="module")
+def first_apply(site, gateway_first):
+    """tenants.yml then gateway.yml on an empty cluster (after ``gateway_first`` was refused), each twice."""
+    assert gateway_first
     runs = {}
     for playbook in ("tenants.yml", "gateway.yml"):
         runs[playbook] = [_play(playbook, site["inventory"]) for run in (1, 2)]
@@ -267,18 +333,60 @@ def changed_inventory(site, first_apply):
     runs = {
         "tenants.yml": _play("tenants.yml", inventory, "--check", "--diff"),
         "add_tenant.yml": _play("add_tenant.yml", inventory, "-e", "tenant=carol", "--check", "--diff"),
-        "gateway.yml": _play("gateway.yml", inventory, "--check", "--diff"),
+        # carol and kid are not applied: gateway.yml alone is refused, as its apply would be
+        "gateway.yml": _play("gateway.yml", inventory, "--check", "--diff", fail=True),
+        "gateway.yml apply": _play("gateway.yml", inventory, fail=True),
+        # in one run the gateway role takes the namespaces the tenants role's dry run would create
+        "tenants.yml gateway.yml": _play(["tenants.yml", "gateway.yml"], inventory, "--check", "--diff"),
     }
     return {"inventory": inventory, "runs": runs, "before": before, "after": _snapshot(site["dyn"])}
 
 
 @pytest.fixture(scope="module")
-def added(site, changed_inventory):
-    """add_tenant.yml for the two new tenants (parent first)."""
+def recorded_inventory(site, recorder):
+    """The changed inventory (carol and kid in it), on the server through the recorder."""
+    return _write_inventory(site["tmp"] / "inventory-recorded", recorder.kubeconfig_path, site["bundle"],
+                            _with_changes)
+
+
+@pytest.fixture(scope="module")
+def added(site, changed_inventory, recorder, recorded_inventory):
+    """add_tenant.yml for the two new tenants (parent first), then carol's again through the recorder, then
+    gateway.yml (the tenants are applied now)."""
     inventory = changed_inventory["inventory"]
     others = _snapshot(site["dyn"], TENANT_NAMESPACES)
     runs = [_play("add_tenant.yml", inventory, "-e", "tenant=" + name) for name in ("carol", "kid")]
-    return {"runs": runs, "others_before": others, "others_after": _snapshot(site["dyn"], TENANT_NAMESPACES)}
+    others_after = _snapshot(site["dyn"], TENANT_NAMESPACES)
+    recorder.clear()
+    again = _play("add_tenant.yml", recorded_inventory, "-e", "tenant=carol")
+    again_requests = list(recorder.requests)
+    gateway = _play("gateway.yml", inventory)
+    return {"runs": runs, "others_before": others, "others_after": others_after, "again": again,
+            "again_requests": again_requests, "gateway": gateway}
+
+
+# --- 0. gateway.yml before tenants.yml -----------------------------------------------------
+
+def test_gateway_before_tenants_is_refused_and_sends_nothing(site, gateway_first):
+    """The tenant-namespaces batch would create the missing tenant namespaces (and label tenant-bob, made by hand)
+    with only the attach label: no tenant labels, no isolation policies. Refused first, naming what to run; check
+    mode answers the same (truthful), and pointing at the one-run preview."""
+    assert gateway_first["after"] == gateway_first["before"]
+    for name in TENANT_NAMESPACES:
+        assert _gone(site["dyn"], "v1", "Namespace", name) is (name != "tenant-bob"), name
+    bob = _live(site["dyn"], {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "tenant-bob"}})
+    assert sorted(bob["metadata"]["labels"]) == ["kubernetes.io/metadata.name"]
+    for mode, (recap_, output, requests) in gateway_first["runs"].items():
+        assert recap_["failed"] == 1 and recap_["changed"] <= 1, (mode, output[-3000:])   # the bundle file only
+        assert ("Tenant namespaces not ready for their Gateways: tenant-root: missing, tenant-alice: missing, "
+                "tenant-alice-dev: missing, tenant-alice-dev-feature: missing, tenant-alice-staging: missing, "
+                "tenant-bob: not applied.") in output, (mode, output[-3000:])
+        assert "Apply the tenants first: ansible-playbook playbooks/tenants.yml" in output
+        assert "playbooks/add_tenant.yml -e tenant=<name> for each of root, alice, dev, feature, staging, bob" in output
+        assert ("ansible-playbook playbooks/tenants.yml playbooks/gateway.yml --check --diff" in output) is (
+            mode == "check")
+        # read-only up to the refusal: the CRDs, the policy API, the namespaces; no write, not even a dry run
+        assert requests and _writes(requests) == [], (mode, _writes(requests))
 
 
 # --- 1. first apply ----------------------------------------------------------------
@@ -335,6 +443,35 @@ def test_second_runs_change_nothing(first_apply):
         assert second_recap["changed"] == 0 and second_recap["failed"] == 0, (playbook, output[-4000:])
     # the tenants role computed no batch at all; the gateway role applied and the server kept everything
     assert "Apply (server-side) phase" not in first_apply["tenants.yml"][1][1]
+
+
+def test_a_label_edited_by_hand_is_shown_by_check_diff_and_restored(site, first_apply):
+    """Drift: someone edits tenant-bob's apex label and drops one of its tenant labels. ``tenants.yml --check
+    --diff`` reports exactly the changes the apply then makes, each with its diff (no "changed" without one: a
+    bridge equal to the live object is not sent), and changes nothing live; the apply restores the labels and the
+    next run changes nothing."""
+    from kubernetes import client  # pylint: disable=import-outside-toplevel
+    assert first_apply
+    dyn, core = site["dyn"], client.CoreV1Api(site["api"])
+    planned = _snapshot(dyn)
+    core.patch_namespace("tenant-bob", {"metadata": {"labels": {
+        "namespace.cozystack.io/host": "evil.example.com", "tenant.cozystack.io/tenant-root": None}}})
+    drifted = _snapshot(dyn)
+    assert drifted != planned
+    check_recap, output = _play("tenants.yml", site["inventory"], "--check", "--diff")
+    assert check_recap["changed"] > 0 and check_recap["failed"] == 0
+    assert _snapshot(dyn) == drifted                      # --check changed nothing live
+    assert _undiffed_changes(output) == [], output[-6000:]
+    assert re.search(r"^-\s+namespace\.cozystack\.io/host: evil\.example\.com$", output, re.M), output[-4000:]
+    assert re.search(r"^\+\s+namespace\.cozystack\.io/host: bob\.example\.net$", output, re.M), output[-4000:]
+    assert re.search(r"^\+\s+tenant\.cozystack\.io/tenant-root: ''$", output, re.M), output[-4000:]
+    assert "tenant-alice" not in "".join(b for t, b in _task_blocks(output) if "Apply (server-side)" in t)
+    # the apply makes the changes check mode announced, restores the plan's labels, and then there is nothing
+    apply_recap, output = _play("tenants.yml", site["inventory"])
+    assert apply_recap["changed"] == check_recap["changed"], output[-4000:]
+    assert _snapshot(dyn) == planned
+    again_recap, output = _play("tenants.yml", site["inventory"])
+    assert again_recap["changed"] == 0 and "Apply (server-side) phase" not in output, output[-4000:]
 
 
 # --- admission policies, through the server ------------------------------------------
@@ -473,8 +610,14 @@ def test_check_diff_shows_the_change_and_alters_nothing(changed_inventory):
     assert add_recap["changed"] > 0
     applied = output[output.index("Read the live tenant namespaces"):]
     assert "namespace.cozystack.io/host: carol.example.org" in applied and "tenant-alice" not in applied
-    # gateway.yml: root's Gateway and certificate take the new tenants' names
-    gateway_recap, output = changed_inventory["runs"]["gateway.yml"]
+    # gateway.yml alone: refused, in check mode as in apply mode, for the two tenants not applied yet
+    for run in ("gateway.yml", "gateway.yml apply"):
+        output = changed_inventory["runs"][run][1]
+        assert ("Tenant namespaces not ready for their Gateways: tenant-carol: missing, tenant-carol-kid: missing."
+                in output), (run, output[-3000:])
+        assert "playbooks/add_tenant.yml -e tenant=<name> for each of carol, kid (in this order)" in output
+    # tenants.yml and gateway.yml in one --check run: root's Gateway and certificate take the new tenants' names
+    gateway_recap, output = changed_inventory["runs"]["tenants.yml gateway.yml"]
     assert gateway_recap["changed"] > 0
     shown = output[output.index("Show the changes of the batch (--diff), gateways"):]
     assert "Gateway tenant-root cozystack" in shown and "'*.carol.example.org'" in shown
@@ -494,11 +637,36 @@ def test_add_tenant_creates_only_the_tenant(site, added):
     assert len(planned) > 20
     problems = [p for obj in planned for p in _contains(_live(dyn, obj), obj)]
     assert not problems, problems[:10]
+    # now that they are applied, gateway.yml takes them: their namespaces get the attach label
+    assert added["gateway"][0]["changed"] > 0
+    assert carol["metadata"]["labels"]["gateway.netstack.baremetal/tenant-root"] == "true"
+
+
+def test_add_tenant_converges_and_reads_only_the_tenants_namespace(added):
+    """Run again, add_tenant.yml changes nothing and sends nothing; its reads are scoped to the tenant: its Namespace
+    by name, its CiliumNetworkPolicies in its namespace, the cluster-scoped kinds by its tenant label. Nothing is
+    listed across namespaces, so the reads stay flat however many tenants the cluster has."""
+    again_recap, output = added["again"]
+    assert again_recap["changed"] == 0 and "Apply (server-side) phase" not in output, output[-4000:]
+    requests = added["again_requests"]
+    assert _writes(requests) == []
+    lists = [(path, query) for method, path, query in requests if method == "GET"
+             and not re.match(r"^/(version|openapi)|^/api(/v1)?$|^/apis(/[^/]+){0,2}$", path)]
+    tenant = "netstack.baremetal/tenant=tenant-carol"
+    assert ("/api/v1/namespaces", {"fieldSelector": ["metadata.name=tenant-carol"]}) in lists, lists
+    assert [(p, q) for p, q in lists if p.endswith("/ciliumnetworkpolicies")] == [
+        ("/apis/cilium.io/v2/namespaces/tenant-carol/ciliumnetworkpolicies",
+         {"labelSelector": ["app.kubernetes.io/managed-by=netstack.baremetal," + tenant]})], lists
+    for path, query in lists:
+        if path == "/api/v1/namespaces":
+            continue
+        assert "/namespaces/tenant-carol/" in path or tenant in ",".join(query.get("labelSelector", [])), path
 
 
 # --- 4. remove_tenant.yml -------------------------------------------------------------
 
-def test_remove_tenant_refuses_while_in_use_then_force_removes_children_first(site, added, changed_inventory):
+def test_remove_tenant_refuses_while_in_use_then_force_removes_children_first(site, added, changed_inventory,
+                                                                             recorder, recorded_inventory):
     from kubernetes import client  # pylint: disable=import-outside-toplevel
     assert added and changed_inventory
     dyn = site["dyn"]
@@ -516,6 +684,15 @@ def test_remove_tenant_refuses_while_in_use_then_force_removes_children_first(si
     inventory = _write_inventory(site["tmp"] / "inventory-removed", site["kube_api"].kubeconfig, site["bundle"],
                                  without_carol)
     before = _snapshot(dyn)
+
+    # still in the inventory: refused by the inventory alone, before any request to the server (no namespace list,
+    # no pod or PVC list per subtree namespace)
+    recorder.clear()
+    output = _play("remove_tenant.yml", recorded_inventory, "-e", "tenant=carol", "-e", "force=true", fail=True)[1]
+    assert "refusing to remove tenant 'carol' (tenant-carol): it is still in netstack_tenants" in output
+    assert recorder.requests == [], recorder.requests
+    assert [t for t, _ in _task_blocks(output)][-1] == (
+        "Refuse a tenant that is still in the inventory (before reading the cluster)")
     assert ("Namespace", None, "tenant-carol-kid") in before
     assert ("CiliumClusterwideNetworkPolicy", None, "tenant-carol-egress") in before
 

@@ -23,12 +23,14 @@ RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+f
 
 
 def run_playbook(playbook, inventories, *extra, **env_extra):
-    """(return code, combined output) of ``ansible-playbook playbooks/<playbook> -i <each inventory> <extra>``."""
+    """(return code, combined output) of ``ansible-playbook playbooks/<playbook> -i <each inventory> <extra>``;
+    ``playbook`` may be a list: several playbooks in one run (facts carry over), as ``site.yml`` imports them."""
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"),
                ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_NOCOLOR="1",
                ANSIBLE_DEPRECATION_WARNINGS="0", PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     env.update({k: str(v) for k, v in env_extra.items()})
-    argv = [os.path.join(BIN, "ansible-playbook"), os.path.join(REPO, "playbooks", playbook)]
+    playbooks = [playbook] if isinstance(playbook, str) else list(playbook)
+    argv = [os.path.join(BIN, "ansible-playbook")] + [os.path.join(REPO, "playbooks", p) for p in playbooks]
     for inventory in inventories:
         argv += ["-i", str(inventory)]
     result = subprocess.run(argv + [str(e) for e in extra], env=env, cwd=REPO, stdout=subprocess.PIPE,

@@ -219,6 +219,26 @@ def test_a_tenant_still_in_the_inventory_is_refused_even_forced(example):
                                           "name": "netstack_tenants.dev"}
 
 
+def test_the_inventory_refuses_before_the_cluster_is_read(example):
+    """No cluster state (remove_tenant.yml's first call, before any k8s_info): a tenant of the inventory, by name or
+    namespace, and the root are refused; a name only the cluster can resolve is left undecided."""
+    for name in ("dev", "tenant-alice-dev"):
+        removal = plan_core.build_tenant_removal(*example, name=name, cluster_state=None, force=True)["tenant_removal"]
+        assert not removal["allowed"] and removal["in_inventory"] and removal["steps"] == []
+        assert removal["blockers"] == [{"kind": "inventory", "namespace": "tenant-alice-dev",
+                                        "name": "netstack_tenants.dev"}]
+        assert removal["message"] == _removal(example, name, force=True)["message"]
+        assert "decided" not in removal
+    for name in ("root", "tenant-root"):
+        removal = plan_core.build_tenant_removal(*example, name=name, cluster_state=None)["tenant_removal"]
+        assert not removal["allowed"] and "never removed" in removal["message"]
+    for name in ("carol", "tenant-carol", "carl"):
+        removal = plan_core.build_tenant_removal(*example, name=name, cluster_state=None)["tenant_removal"]
+        assert removal["decided"] is False and removal["steps"] == [] and removal["blockers"] == []
+    # an explicit empty state still means "nothing exists"
+    assert _removal(example, "tenant-carol", state={})["allowed"]
+
+
 def test_root_is_never_removed(example):
     for name in ("root", "tenant-root"):
         removal = _removal(example, name, force=True)

@@ -833,3 +833,55 @@ def test_gateway_stale_filter():
         "metadata": {"name": "cozystack", "namespace": "tenant-bob"}}]
     with pytest.raises(AnsibleFilterError, match="gateway.prune"):
         stale_filter(section["apply"], register)
+
+
+# --- before applying: the tenant namespaces must be the tenants area's ---------
+
+def _namespace(name, labels=None, deleting=False):
+    metadata = {"name": name, "labels": dict({"kubernetes.io/metadata.name": name}, **(labels or {}))}
+    if deleting:
+        metadata["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+
+
+def test_each_tenant_names_the_label_only_the_tenants_area_sets(example_plan):
+    """gateway.tenants[*].applied_label is a label of the tenant's planned Namespace: the root's no-delete label, a
+    sub-tenant's own subtree label (never one a parent's apply or the gateway area puts there)."""
+    planned = {t["namespace"]: t for t in example_plan["tenants"]["tenants"]}
+    for entry in example_plan["gateway"]["tenants"]:
+        namespace = next(o for o in planned[entry["namespace"]]["objects"] if o["kind"] == "Namespace")
+        assert entry["applied_label"] in namespace["metadata"]["labels"], entry
+    applied = dict((t["namespace"], t["applied_label"]) for t in example_plan["gateway"]["tenants"])
+    assert applied["tenant-root"] == "platform.cozystack.io/no-delete"
+    assert applied["tenant-alice-dev"] == "tenant.cozystack.io/tenant-alice-dev"
+
+
+def test_unready_tenant_namespaces(example_plan):
+    tenants = example_plan["gateway"]["tenants"]
+    applied = [_namespace(t["namespace"], {t["applied_label"]: ""}) for t in tenants]
+    assert gw.unready_tenant_namespaces(tenants, applied) == []
+    assert gw.unready_tenant_namespaces(tenants, {"resources": applied}) == []      # a k8s_info result
+    live = [o for o in applied if o["metadata"]["name"] not in ("tenant-root", "tenant-bob", "tenant-alice-dev")]
+    live += [_namespace("tenant-bob", {"namespace.cozystack.io/host": "bob.example.net"}),    # not the marker
+             _namespace("tenant-alice-dev", {"tenant.cozystack.io/tenant-alice-dev": ""}, deleting=True)]
+    # parents first: the root, then by namespace
+    assert gw.unready_tenant_namespaces(tenants, live) == [
+        {"tenant": "root", "namespace": "tenant-root", "reason": "missing"},
+        {"tenant": "dev", "namespace": "tenant-alice-dev", "reason": "being deleted"},
+        {"tenant": "bob", "namespace": "tenant-bob", "reason": "not applied"}]
+    # check mode: what the tenants role of the same run would create or complete counts as applied
+    assert gw.unready_tenant_namespaces(tenants, live, ["tenant-root", "tenant-bob"]) == [
+        {"tenant": "dev", "namespace": "tenant-alice-dev", "reason": "being deleted"}]
+
+
+def test_gateway_unready_namespaces_filter(example_plan):
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.netstack.baremetal.plugins.filter.gateway_unready_namespaces import FilterModule
+    unready = FilterModule().filters()["gateway_unready_namespaces"]
+    tenants = example_plan["gateway"]["tenants"]
+    assert [u["namespace"] for u in unready(tenants, [])] == [
+        "tenant-root", "tenant-alice", "tenant-alice-dev", "tenant-alice-dev-feature", "tenant-alice-staging",
+        "tenant-bob"]
+    assert unready(tenants, [], [t["namespace"] for t in tenants]) == []
+    with pytest.raises(AnsibleFilterError, match="gateway.tenants"):
+        unready({"tenants": tenants}, [])

@@ -52,6 +52,10 @@ RESOURCES = {
 }
 EXISTING_NAMESPACES = ["default", "kube-system", "cozy-dashboard", "tenant-root", "tenant-alice", "tenant-alice-dev",
                        "tenant-alice-dev-feature", "tenant-alice-staging", "tenant-bob"]
+# What tenants.yml put on the tenant namespaces that the gateway role looks for (gateway.tenants[*].applied_label)
+APPLIED = dict([("tenant-root", {"platform.cozystack.io/no-delete": "true"})]
+               + [(name, {"tenant.cozystack.io/" + name: ""}) for name in EXISTING_NAMESPACES
+                  if name.startswith("tenant-") and name != "tenant-root"])
 CRDS = ["gateways.gateway.networking.k8s.io", "httproutes.gateway.networking.k8s.io",
         "tlsroutes.gateway.networking.k8s.io", "issuers.cert-manager.io", "certificates.cert-manager.io"]
 
@@ -100,7 +104,7 @@ class FakeKube:
         del self.log[:]
         for name in EXISTING_NAMESPACES:
             self.put("", "namespaces", None, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
-                "name": name, "labels": {"kubernetes.io/metadata.name": name}}})
+                "name": name, "labels": dict({"kubernetes.io/metadata.name": name}, **APPLIED.get(name, {}))}})
         for name in CRDS:
             self.put("apiextensions.k8s.io", "customresourcedefinitions", None, {
                 "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
@@ -317,7 +321,7 @@ def test_apply_mode_against_a_fake_api_server(first_apply):
     assert dashboard["gateway.netstack.baremetal/tenant-alice"] == "true"
     # the partial Namespace keeps what others set (the server's name label here)
     bob = objects[("", "namespaces", None, "tenant-bob")]["metadata"]
-    assert bob["labels"] == {"kubernetes.io/metadata.name": "tenant-bob",
+    assert bob["labels"] == {"kubernetes.io/metadata.name": "tenant-bob", "tenant.cozystack.io/tenant-bob": "",
                              "gateway.netstack.baremetal/tenant-root": "true"}
     # the DNS-01 credential: in the cluster, in both Gateway namespaces, never in the output or the bundle
     for namespace in ("tenant-root", "tenant-alice"):
@@ -452,7 +456,14 @@ def test_apply_mode_never_creates_a_tenant_namespace(tmp_path, kube):
     inventory = _inventory(tmp_path, kube)
     del kube.objects[("", "namespaces", None, "tenant-alice-staging")]
     del kube.objects[("", "namespaces", None, "tenant-bob")]
-    output = _run(inventory, expect_failure=True)
-    assert "Tenant namespaces tenant-alice-staging, tenant-bob do not exist: run playbooks/tenants.yml" in output
-    assert kube.applied() == [] and kube.deleted() == []
+    # and one that exists but was never applied by the tenants area (no tenant label): not labelled either
+    kube.objects[("", "namespaces", None, "tenant-alice")]["metadata"]["labels"].pop("tenant.cozystack.io/tenant-alice")
+    for check in ((), ("--check",)):
+        output = _run(inventory, *check, expect_failure=True)
+        assert ("Tenant namespaces not ready for their Gateways: tenant-alice: not applied, tenant-alice-staging: "
+                "missing, tenant-bob: missing.") in output
+        assert "ansible-playbook playbooks/tenants.yml, or for these tenants only" in output
+        assert "playbooks/add_tenant.yml -e tenant=<name> for each of alice, staging, bob (in this order)" in output
+        assert ("playbooks/tenants.yml playbooks/gateway.yml --check --diff" in output) is bool(check)
+        assert kube.applied() == [] and kube.deleted() == []
     assert ("", "namespaces", None, "tenant-bob") not in kube.objects

@@ -162,6 +162,21 @@ def test_namespace_labels_keep_old_values_until_the_end():
         ("prepare", {"x": "1", "y": "1", "z": "1"}), ("narrow", {"x": "2", "z": "1"})]
 
 
+def test_a_bridge_the_live_object_already_is_is_left_out():
+    """A label value edited by hand: the bridge keeps the live value, i.e. it is the live namespace. Applying it
+    would only move field ownership, which a dry run (--check) reports as a change with an empty diff."""
+    old = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n", "labels": {"x": "evil", "y": "1"}}}
+    new = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n", "labels": {"x": "good", "y": "1"}}}
+    steps = rm.order_policy_changes([old], [new])
+    assert [(s["stage"], s["object"]) for s in steps] == [("narrow", new)]
+    # a rule added to a policy by hand: the bridge (old and new rules) is the live policy
+    bridge = {"endpointSelector": {}, "ingress": [ALLOW_B, ALLOW_C],
+              "enableDefaultDeny": {"ingress": True, "egress": False}}
+    new = _policy("p", {"endpointSelector": {}, "ingress": [ALLOW_C]})
+    steps = rm.order_policy_changes([_policy("p", bridge)], [new])
+    assert [(s["stage"], s["object"]) for s in steps] == [("narrow", new)]
+
+
 def test_immutable_subnet_fields():
     old = {"apiVersion": "kubeovn.io/v1", "kind": "Subnet", "metadata": {"name": "s"},
            "spec": {"cidrBlock": "10.0.0.0/24"}}
