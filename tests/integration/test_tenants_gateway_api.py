@@ -665,8 +665,8 @@ def test_add_tenant_converges_and_reads_only_the_tenants_namespace(added):
 
 # --- 4. remove_tenant.yml -------------------------------------------------------------
 
-def test_remove_tenant_refuses_while_in_use_then_force_removes_children_first(site, added, changed_inventory,
-                                                                             recorder, recorded_inventory):
+def test_remove_tenant_refuses_while_in_use_then_force_removes_children_first(
+        site, added, changed_inventory, recorder, recorded_inventory):
     from kubernetes import client  # pylint: disable=import-outside-toplevel
     assert added and changed_inventory
     dyn = site["dyn"]
