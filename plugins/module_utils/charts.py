@@ -13,9 +13,10 @@ planner uses; ``chart_reference(component)`` turns it into the three arguments
 
 Versions follow the reference snapshot (``cozystack-facts.md``, "Versions"):
 Cilium 1.19.5, Kube-OVN v1.15.10, MetalLB 0.16.1, Gateway API v1.5.1
-(experimental channel), Multus v4.3.0 (thick plugin), cozy-proxy v0.3.0 and
-Cozystack's Kilo build.  Images are the upstream ones where the reference only
-rebuilt them; Kilo and cozy-proxy only exist as Cozystack images.
+(experimental channel), Multus v4.3.0 (thick plugin), cozy-proxy v0.3.0,
+Cozystack's Kilo build and its kubeovn-webhook (the snapshot's release tag).
+Images are the upstream ones where the reference only rebuilt them; Kilo,
+cozy-proxy and kubeovn-webhook only exist as Cozystack images.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -66,6 +67,13 @@ MANIFEST_COMPONENTS = {
     "kilo": {
         "image": "ghcr.io/cozystack/cozystack/kilo:v1.5.0",
         "namespace": "cozy-kilo",
+        "timeout": 300,
+    },
+    # The reference's port-security webhook (packages/system/kubeovn-webhook): only on clusters older than
+    # Kubernetes 1.36, where no MutatingAdmissionPolicy can set the annotation (port_security.py).
+    "kubeovn_webhook": {
+        "image": "ghcr.io/cozystack/cozystack/kubeovn-webhook:v1.6.0",
+        "namespace": "cozy-kubeovn",
         "timeout": 300,
     },
 }

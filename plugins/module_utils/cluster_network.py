@@ -14,9 +14,16 @@ the effective variant and features, how Cilium reaches the API, notes, and
   fills from inventory variables in apply mode (only their names are here);
 * ``url``: a manifest bundle applied as published (the Gateway API CRDs).
 
+A ``manifests`` release may also list objects to delete (``remove``: what an
+earlier run installed that this plan no longer wants) and, for the
+port-security webhook, what the role's certificate step needs
+(``webhook_tls``: the role issues the certificate in apply mode, the bundle
+never holds it).
+
 The order is the reference's: Gateway API CRDs, Cilium (after the chained CNI
-ConfigMap it reads), the host firewall policy, Kube-OVN, Kilo, MetalLB and its
-objects (or Cilium's LB objects), Multus, cozy-proxy.  Namespaces come first.
+ConfigMap it reads), the host firewall policy, Kube-OVN, then port security
+(``port_security.py``, Kube-OVN variants), Kilo, MetalLB and its objects (or
+Cilium's LB objects), Multus, cozy-proxy.  Namespaces come first.
 
 ``render_cluster_network(plan)`` writes ``cluster_network/releases.yaml``,
 ``cluster_network/values/<release>.yaml`` and
@@ -28,6 +35,8 @@ __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import bgp as bgp_mod
 from ansible_collections.netstack.baremetal.plugins.module_utils import charts, helm_values, lb_objects, variants
+from ansible_collections.netstack.baremetal.plugins.module_utils import port_security as port_security_mod
+from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as tenants_core
 from ansible_collections.netstack.baremetal.plugins.module_utils import cluster_network_manifests as manifests
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml, dump_yaml_all
@@ -57,6 +66,7 @@ def plan_cluster_network(site, plan, problems):
                                                60))
     if row["kube_ovn"]:
         releases.append(_kube_ovn_release(ctx))
+        releases.append(_port_security_release(ctx))
     if row["kilo"]:
         releases.append(_manifests_release("kilo", manifests.kilo(ctx), ctx["components"]["kilo"]["timeout"],
                                            wait_for=[_daemonset(ctx["components"]["kilo"]["namespace"], "kilo")]))
@@ -82,7 +92,9 @@ def plan_cluster_network(site, plan, problems):
         "api_access": ctx["api_access"],
         "reference_cilium_layers": list(row["cilium_layers"]),
         "features": {key: ctx[key] for key in ("cilium", "host_firewall", "hubble", "gateway_api", "multus",
-                                               "cozy_proxy", "kube_proxy")},
+                                               "cozy_proxy", "kube_proxy", "port_security")},
+        "port_security": {key: ctx["port_security_plan"][key]
+                          for key in ("enabled", "mechanism", "excluded_namespaces")},
         "load_balancer": {"implementation": ctx["load_balancer"]["implementation"],
                           "mode": ctx["load_balancer"]["mode"], "installed": ctx["load_balancer_installed"],
                           "speakers": dict(ctx["speakers"])},
@@ -110,6 +122,7 @@ def _context(site, plan):
         "variant_name": name,
         "variant": row,
         "node_os": cluster["node_os"],
+        "kubernetes_version": cluster["kubernetes_version"],
         "features": features,
         "networks": plan["networks"],
         "load_balancer": plan["load_balancer"],
@@ -128,6 +141,7 @@ def _context(site, plan):
         "cozy_proxy": effective["cozy_proxy"],
         "load_balancer_installed": effective["load_balancer"],
         "kube_proxy": effective["kube_proxy"],
+        "port_security": effective["port_security"],
         "multus_master": variants.multus_master(name),
         "notes": [],
     }
@@ -136,6 +150,11 @@ def _context(site, plan):
         namespaces.append(components["cilium"]["namespace"])
     if row["kube_ovn"]:
         namespaces.append(components["kube_ovn"]["namespace"])
+    ctx["port_security_plan"] = port_security_mod.port_security_plan(
+        ctx["port_security"], cluster["kubernetes_version"],
+        tenants_core.tenancy_settings(site)["system_namespaces"], components["kubeovn_webhook"])
+    if ctx["port_security_plan"]["webhook_tls"]:
+        namespaces.append(components["kubeovn_webhook"]["namespace"])
     if row["kilo"]:
         namespaces.append(components["kilo"]["namespace"])
     if ctx["load_balancer_installed"] and plan["load_balancer"]["implementation"] == "metallb":
@@ -181,6 +200,9 @@ def _check_choices(ctx, site, plan, problems):
         for feature in ("hubble", "host_firewall"):
             if features[feature]:
                 notes.append("features.%s is ignored: variant noop has no Cilium" % feature)
+        if features.get("port_security"):
+            notes.append("features.port_security is ignored: variant noop installs no Kube-OVN; keeping pods from "
+                         "sending with other pods' addresses is up to your CNI")
     else:
         if features["host_firewall"] and not row["host_firewall"]:
             notes.append("features.host_firewall is ignored: the reference runs cilium-kilo without the host "
@@ -194,6 +216,7 @@ def _check_choices(ctx, site, plan, problems):
             notes.append("features.load_balancer is off: no %s objects are installed; LoadBalancer Services get "
                          "no address until your own load balancer runs (the switches' side is configured "
                          "anyway)" % lb["implementation"])
+    _port_security_notes(ctx)
     if row["kube_ovn"] and ctx["node_os"] == "kubeadm":
         notes.append("Kube-OVN does not load kernel modules (DISABLE_MODULES_MANAGEMENT): the nodes must load "
                      "openvswitch and geneve")
@@ -223,6 +246,29 @@ def _check_choices(ctx, site, plan, problems):
             ctx["bgp_refused"] = True     # the rack's peer objects would be wrong: not read back as well
         notes.append("BGP peers select nodes by label %s=<rack>: every node must carry it"
                      % speakers["rack_label"])
+
+
+def _port_security_notes(ctx):
+    row, notes = ctx["variant"], ctx["notes"]
+    planned = ctx["port_security_plan"]
+    if row["cilium"] and not row["kube_ovn"]:
+        if ctx["features"].get("port_security"):
+            notes.append("features.port_security is ignored: variant %s has no Kube-OVN; Cilium itself drops what a "
+                         "pod sends from an address that is not its own (source IP verification)"
+                         % ctx["variant_name"])
+        return
+    if not row["kube_ovn"]:
+        return
+    if not planned["enabled"]:
+        notes.append("features.port_security is off: a pod can send with another pod's (another tenant's) IP or MAC "
+                     "address, which chained Cilium does not check; the objects of an earlier run are removed")
+    elif planned["mechanism"] == port_security_mod.WEBHOOK:
+        notes.append("port security through the reference's webhook (Kubernetes %s has no MutatingAdmissionPolicy; "
+                     "1.36 and newer need no webhook): it fails closed, so pods outside the system namespaces "
+                     "cannot be created while it is down; its certificate is issued in apply mode (Secret %s/%s, "
+                     "never in the bundle) and renewed by later runs"
+                     % (ctx["kubernetes_version"], planned["webhook_tls"]["namespace"],
+                        planned["webhook_tls"]["secret"]))
 
 
 def _check_rack_peers(plan, problems):
@@ -290,6 +336,15 @@ def _kube_ovn_release(ctx):
                          helm_wait=True, wait_for=wait_for)
 
 
+def _port_security_release(ctx):
+    planned = ctx["port_security_plan"]
+    wait_for = []
+    if planned["webhook_tls"]:
+        wait_for = [_deployment(planned["webhook_tls"]["namespace"], planned["webhook_tls"]["deployment"])]
+    return _manifests_release("port-security", planned["objects"], ctx["components"]["kubeovn_webhook"]["timeout"],
+                              wait_for=wait_for, remove=planned["remove"], webhook_tls=planned["webhook_tls"])
+
+
 def _load_balancer_releases(ctx, plan, problems):
     lb = ctx["load_balancer"]
     if not ctx["load_balancer_installed"]:
@@ -329,9 +384,9 @@ def _helm_release(name, component, values, helm_wait, wait_for=()):
     }
 
 
-def _manifests_release(name, objects, timeout, wait_for=(), secrets=()):
+def _manifests_release(name, objects, timeout, wait_for=(), secrets=(), remove=(), webhook_tls=None):
     return {"name": name, "kind": "manifests", "objects": objects, "secrets": list(secrets),
-            "wait_for": list(wait_for), "timeout": timeout}
+            "remove": list(remove), "webhook_tls": webhook_tls, "wait_for": list(wait_for), "timeout": timeout}
 
 
 def _daemonset(namespace, name):
@@ -384,8 +439,17 @@ def invariant_problems(cluster_network):
                     (["routingMode"], "native"), (["bpf", "masquerade"], False),
                     (["enableIPv4Masquerade"], False), (["devices"], helm_values.KUBEOVN_DEVICES)):
                 expect(cilium, "cilium", path, wanted)
-        elif cluster_network["features"]["multus"]:
-            expect(cilium, "cilium", ["cni", "exclusive"], False)
+        else:
+            if cluster_network["features"]["multus"]:
+                expect(cilium, "cilium", ["cni", "exclusive"], False)
+            # Without Kube-OVN nothing else stops a pod from sending with another pod's address.
+            daemon = cilium["values"].get("daemon")
+            if isinstance(daemon, dict) and daemon.get("enableSourceIPVerification") is False:
+                problems.append(Problem("%s.cilium.values.daemon.enableSourceIPVerification" % COMPONENTS_PATH,
+                                        "turns off Cilium's source address check: in variant %s nothing else stops "
+                                        "a pod from sending with another pod's (another tenant's) address"
+                                        % cluster_network["variant"],
+                                        "remove this values override (the chart's default keeps the check on)"))
     if kube_ovn is not None:
         expect(kube_ovn, "kube_ovn", ["func", "ENABLE_NP"], False)
         expect(kube_ovn, "kube_ovn", ["func", "ENABLE_LB"], False)
@@ -415,6 +479,14 @@ def render_cluster_network(plan):
                 entry["secrets_from_inventory"] = [
                     {"namespace": s["namespace"], "name": s["name"], "key": s["key"], "variable": s["variable"]}
                     for s in rel["secrets"]]
+            if rel["webhook_tls"]:
+                tls = rel["webhook_tls"]
+                entry["certificate_issued_in_apply_mode"] = {
+                    "secret": "%s/%s" % (tls["namespace"], tls["secret"]), "dns_names": tls["dns_names"],
+                    "ca_bundle_of": "MutatingWebhookConfiguration %s" % tls["configuration"]}
+            if rel["remove"]:
+                entry["removed_if_present"] = [
+                    "%s %s" % (r["kind"], "/".join(p for p in (r["namespace"], r["name"]) if p)) for r in rel["remove"]]
             files["%s/%s" % (SECTION, rel["manifest_file"])] = dump_yaml_all(rel["objects"])
         else:
             entry.update(version=rel["version"], channel=rel["channel"], url=rel["url"], path=rel["path"])
@@ -428,6 +500,7 @@ def render_cluster_network(plan):
         "api_access": area["api_access"],
         "features": area["features"],
         "load_balancer": area["load_balancer"],
+        "port_security": area["port_security"],
         "notes": area["notes"],
         "releases": summary,
     }

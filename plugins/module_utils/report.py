@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import variants
+from ansible_collections.netstack.baremetal.plugins.module_utils import port_security
 
 try:
     from html import escape as _escape
@@ -128,6 +129,7 @@ def core_sections(plan):
                   ["API endpoint", addressing["api"]["endpoint"]]]
                   + _range_rows(cluster["variant"], addressing["networks"])
                   + [["kube-proxy", _kube_proxy_text(cluster)],
+                     ["pod source addresses", _source_address_text(cluster)],
                      ["load balancing", _load_balancing_text(plan)],
                      ["nodes", len(addressing["nodes"])], ["switches", len(addressing["switches"])]])]
     left = variants.left_to_user(cluster["variant"], cluster.get("features"), plan["load_balancer"]["implementation"])
@@ -186,6 +188,21 @@ def _kube_proxy_text(cluster):
     if variants.variant(cluster["variant"])["cilium"]:
         return "off: Cilium replaces it"
     return "off: your CNI must replace it"
+
+
+def _source_address_text(cluster):
+    """Who stops a pod from sending with another pod's address (docs/cluster_network.md, "Port security")."""
+    row = variants.variant(cluster["variant"])
+    if not row["cilium"]:
+        return "your CNI's job"
+    if not row["kube_ovn"]:
+        return "checked by Cilium (source IP verification)"
+    if not variants.port_security(cluster["variant"], (cluster.get("features") or {}).get("port_security")):
+        return "NOT checked: features.port_security is off (chained Cilium does not check them)"
+    if port_security.mechanism(cluster["kubernetes_version"]) == port_security.ADMISSION_POLICY:
+        return "Kube-OVN port security on pods outside system namespaces (MutatingAdmissionPolicy)"
+    return ("Kube-OVN port security on pods outside system namespaces (the reference's webhook: "
+            "Kubernetes < 1.36)")
 
 
 def _load_balancing_text(plan):

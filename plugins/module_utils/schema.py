@@ -248,6 +248,14 @@ FEATURES_SCHEMA = _obj("Optional parts of the stack.", {
                              "`noop`."),
     "host_firewall": _bool("Cilium host firewall blocking outside access to etcd, kubelet and similar ports on "
                            "every node (reference section 1.9). Ignored (off) for `cilium-kilo`.", True),
+    "port_security": _auto_bool("Kube-OVN port security on every pod outside the system namespaces: the pod's "
+                                "switch port only passes its own MAC and IP address, so a tenant pod cannot send "
+                                "with another pod's (another tenant's) source address. Default: on with the "
+                                "Kube-OVN variants (`kubeovn-cilium`, `kubeovn-cilium-generic`), where chained "
+                                "Cilium does not check source addresses; ignored with the others (Cilium-only "
+                                "variants check them themselves, `noop` has no Kube-OVN). Set by a "
+                                "MutatingAdmissionPolicy on Kubernetes 1.36+, by the reference's webhook before "
+                                "(docs/cluster_network.md, \"Port security\"). `false` removes it."),
     "gateway_api": GATEWAY_API_SCHEMA,
 }, default={})
 
@@ -337,11 +345,11 @@ def _helm_component(description):
                 }, default={})
 
 
-def _manifest_component(description):
+def _manifest_component(description, workload="DaemonSet"):
     return _obj(description + " Every key overrides the pin in `plugins/module_utils/charts.py`.", {
         "image": _str("Container image (a mirror's copy on air-gapped sites).", minLength=1),
         "namespace": _str("Namespace.", pattern=NAME_PATTERN),
-        "timeout": _int("Seconds to wait for the DaemonSet to be ready.", minimum=30, maximum=7200),
+        "timeout": _int("Seconds to wait for the %s to be ready." % workload, minimum=30, maximum=7200),
     }, default={})
 
 
@@ -375,6 +383,9 @@ COMPONENTS_SCHEMA = _obj("Where each cluster-network component comes from: chart
                              "multus": _manifest_component("Multus (thick plugin), generated manifests."),
                              "cozy_proxy": _manifest_component("cozy-proxy, generated manifests."),
                              "kilo": _manifest_component("Kilo (variant `cilium-kilo`), generated manifests."),
+                             "kubeovn_webhook": _manifest_component(
+                                 "The reference's port-security webhook, generated manifests: only with "
+                                 "`features.port_security` on a Kubernetes older than 1.36.", workload="Deployment"),
                              "gateway_api_crds": _obj("The Gateway API CRDs (experimental channel), applied as "
                                                       "published.", {
                                                           "version": _str("Gateway API release.",

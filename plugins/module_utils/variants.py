@@ -110,12 +110,22 @@ def installs_add_on(name, setting=None):
     return bool(setting)
 
 
+def port_security(name, setting=None):
+    """Whether Kube-OVN port security is set on the pods outside the system namespaces: only with a variant that
+    installs Kube-OVN (the Cilium-only variants keep Cilium's own source address check, ``noop`` has neither);
+    there the inventory's ``features.port_security``, on by default."""
+    if not VARIANTS[name]["kube_ovn"]:
+        return False
+    return True if setting is None else bool(setting)
+
+
 def effective_features(name, features):
     """``{feature: bool}`` of the switches in AUTO_FEATURES, nulls resolved for variant ``name``."""
     features = features or {}
     result = {"kube_proxy": kube_proxy(name, features.get("kube_proxy"))}
     for key in AUTO_FEATURES[1:]:
         result[key] = installs_add_on(name, features.get(key))
+    result["port_security"] = port_security(name, features.get("port_security"))
     return result
 
 

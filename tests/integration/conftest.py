@@ -69,8 +69,20 @@ class KubeApi(object):
         from kubernetes import config  # pylint: disable=import-outside-toplevel
         return config.new_client_from_config(config_file=self.kubeconfig)
 
+    def kubernetes_version(self):
+        """The server's version as ``netstack_cluster.kubernetes_version`` spells it (``1.36.2``)."""
+        return server_version(self.kubeconfig)
+
     def __repr__(self):
         return "KubeApi(kubeconfig=%r, managed=%r)" % (self.kubeconfig, self.managed)
+
+
+def server_version(kubeconfig):
+    """``x.y.z`` of the API server behind ``kubeconfig`` (a vendor suffix such as ``+k3s1`` dropped), so that an
+    inventory written for a test describes the cluster it runs against."""
+    from kubernetes import client, config  # pylint: disable=import-outside-toplevel
+    info = client.VersionApi(config.new_client_from_config(config_file=kubeconfig)).get_code()
+    return info.git_version.lstrip("v").split("+")[0].split("-")[0]
 
 
 def _unavailable(reason):

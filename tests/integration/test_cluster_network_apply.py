@@ -11,6 +11,8 @@ DaemonSet and a Deployment), the Gateway API CRDs a local directory. Cilium's st
 ``cilium.io`` CRDs (cilium-operator installs them on a real cluster) and MetalLB's the ``metallb.io`` ones (as
 its chart does), rebuilt from the upstream schemas (crds.py), so the server validates our objects against
 the real CRD schemas. Pods never run on this server: readiness waits are off (``cluster_network_wait=false``).
+The inventories say the server's own Kubernetes version (on the kit's 1.36, port security is a
+MutatingAdmissionPolicy; the webhook of older versions is tested in test_port_security_apply.py).
 
 In file order (one module, one server): the preflight refuses a site whose sources are missing and
 changes nothing; the first apply installs everything; every object passes strict field validation; a
@@ -21,6 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import functools
 import glob
 import os
 import shutil
@@ -54,8 +57,17 @@ def helm():
     return path
 
 
+@functools.lru_cache(maxsize=None)
+def _server_version(kubeconfig):
+    """``x.y.z`` of the server (as conftest.KubeApi.kubernetes_version)."""
+    from kubernetes import client, config  # pylint: disable=import-outside-toplevel
+    info = client.VersionApi(config.new_client_from_config(config_file=kubeconfig)).get_code()
+    return info.git_version.lstrip("v").split("+")[0].split("-")[0]
+
+
 def _write_site(root, kubeconfig, components, pools=None, base="kubeadm-small"):
-    """inventories/<base> in apply mode against ``kubeconfig``, with these component sources."""
+    """inventories/<base> in apply mode against ``kubeconfig``, with these component sources and the server's
+    Kubernetes version (it decides how port security is installed: docs/cluster_network.md)."""
     inventory = root / "inventory"
     if inventory.exists():
         shutil.rmtree(str(inventory))
@@ -64,6 +76,7 @@ def _write_site(root, kubeconfig, components, pools=None, base="kubeadm-small"):
     data = yaml.safe_load(cluster_file.read_text())
     data.update(netstack_mode="apply", netstack_kubeconfig=kubeconfig, netstack_bundle_dir=str(root / "bundle"))
     cluster = data["netstack_cluster"]
+    cluster["kubernetes_version"] = _server_version(kubeconfig)
     cluster.setdefault("features", {}).setdefault("gateway_api", {})["enabled"] = True
     cluster["components"] = components
     cluster_file.write_text(yaml.safe_dump(data))

@@ -189,5 +189,5 @@ def test_schema_fragment_names_every_component():
 def test_the_example_plan_renders_through_the_engine():
     plan = build()
     files = render(plan)
-    assert len(files) == 1 + 3 + 6  # releases.yaml, 3 values files, 6 manifest files
+    assert len(files) == 1 + 3 + 7  # releases.yaml, 3 values files, 7 manifest files (port-security among them)
     assert plan["cluster_network"]["variant"] == "kubeovn-cilium"

@@ -150,7 +150,8 @@ def test_the_networkd_reader_refuses_what_it_does_not_understand(kubeadm_bundle,
 # --- the speakers: MetalLB objects ---------------------------------------------------------------------------
 
 def _objects(bundle):
-    return [d for d in yaml.safe_load_all(bundle["cluster_network/manifests/06-metallb-config.yaml"]) if d]
+    (path,) = [p for p in bundle if p.startswith("cluster_network/manifests/") and p.endswith("-metallb-config.yaml")]
+    return [d for d in yaml.safe_load_all(bundle[path]) if d]
 
 
 def test_speakers_come_from_the_bgppeer_objects(bundle):

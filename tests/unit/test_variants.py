@@ -13,7 +13,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import variants
 
 EXPECTED_ORDER = {
     "kubeovn-cilium": ["namespaces", "gateway-api-crds", "cilium-cni-configuration", "cilium", "cilium-networkpolicy",
-                       "kube-ovn", "metallb", "metallb-config", "multus", "cozy-proxy"],
+                       "kube-ovn", "port-security", "metallb", "metallb-config", "multus", "cozy-proxy"],
     "cilium": ["namespaces", "gateway-api-crds", "cilium", "cilium-networkpolicy", "metallb", "metallb-config",
                "multus", "cozy-proxy"],
     "cilium-kilo": ["namespaces", "gateway-api-crds", "cilium", "kilo", "metallb", "metallb-config", "multus",
