@@ -294,8 +294,7 @@ def test_webhook_lands_with_its_certificate(dyn, write):
     out = _apply(write("1.35.4"))
     assert "certificate issued (no certificate yet)" in out, out
     assert "PRIVATE KEY" not in out
-    expected = {item[1] for item in WEBHOOK_OBJECTS} | {"ValidatingAdmissionPolicy",
-                                                               "ValidatingAdmissionPolicyBinding"}
+    expected = {item[1] for item in WEBHOOK_OBJECTS} | {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
     assert set(_port_security_objects(dyn)) == expected
     secret = dyn.resources.get(api_version="v1", kind="Secret").get(name="kubeovn-webhook-tls", namespace=COMPONENT)
     assert secret.type == "kubernetes.io/tls"
