@@ -815,6 +815,9 @@ def plan_gateway_tenant(site, plan, name, problems):
     ``name``'s ancestor chain and the subtrees of the Gateways it touches, never
     from the whole tree:
 
+    ``apply``: the batch ``tenant`` (the namespace patches, then the objects) and, for a new Gateway,
+    ``attached-namespaces``.
+
     * the tenant's own objects: its namespace patch (the attach label of the
       Gateway it uses) and, when it runs its own Gateway, the Issuer,
       Certificates, Gateway and redirect route, and the attached namespaces'
@@ -910,14 +913,15 @@ def plan_gateway_tenant(site, plan, name, problems):
         patch = namespace_patch(target["namespace"], {attach_label(owner_ns): "true"} if owner_ns else {})
         patches.insert(0, patch)
         files[tenant_file(target["namespace"])] = [patch]
-    batches = [_batch("tenant-namespaces", patches)]
+    # One batch for the namespace patches and the objects (one module run less: the tenant's namespace exists, the
+    # tenants role of the same play created it; patches first, as gateway.yml's batch order)
+    batches = [_batch("tenant", patches + applied)]
     if owner_ns == target["namespace"] and settings["attached_namespaces"]:
         owners = _owner_namespaces(tenants)
         attached = [namespace_patch(ns, dict((attach_label(o), "true") for o in owners))
                     for ns in settings["attached_namespaces"]]
         batches.append(_batch("attached-namespaces", attached, existing_only=True))
         files[SECTION + "/attached-namespaces.yaml"] = attached
-    batches.append(_batch("gateways", applied))
     section["pools"] = _check_pool_sizes(gateways, pools, [])
     section.update(gateways=gateways, secrets=secrets, apply=[b for b in batches if b["objects"]], files=files,
                    tenants=[{"tenant": g["tenant"], "namespace": g["namespace"], "gateway": g["namespace"],

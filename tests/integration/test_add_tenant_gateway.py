@@ -101,7 +101,7 @@ def day2(own_api, tmp_path_factory):
 
 def test_add_tenant_applies_the_gateway_objects(day2):
     carol_output = day2["runs"]["carol"][1]
-    assert "Apply the batch (server-side), gateways" in carol_output
+    assert "Apply the batch (server-side), tenant" in carol_output
     dyn = day2["dyn"]
     for kind, api_version, name in (("Gateway", "gateway.networking.k8s.io/v1", "cozystack"),
                                     ("Issuer", "cert-manager.io/v1", "cozystack-gateway"),
