@@ -89,12 +89,13 @@ def day2(own_api, tmp_path_factory):
     before = _versions(dyn)
     runs = dict((name, _play("add_tenant.yml", grown, "-e", "tenant=" + name)) for name in ("carol", "qa"))
     after = _versions(dyn)
-    checks = dict((playbook, _play(playbook, grown, "--check", "--diff")) for playbook in ("tenants.yml", "gateway.yml"))
+    checks = dict((playbook, _play(playbook, grown, "--check", "--diff"))
+                  for playbook in ("tenants.yml", "gateway.yml"))
     full_bundle = tmp / "full-bundle"
     full = _write_inventory(tmp / "inventory-full", own_api.kubeconfig, full_bundle, _with_new_tenants)
     render = _play("gateway.yml", full, "-e", "netstack_mode=render")
-    yield {"dyn": dyn, "site": site, "baseline": baseline, "runs": runs, "before": before, "after": after, "checks": checks,
-           "bundle": bundle, "full_bundle": full_bundle, "render": render}
+    yield {"dyn": dyn, "site": site, "baseline": baseline, "runs": runs, "before": before, "after": after,
+           "checks": checks, "bundle": bundle, "full_bundle": full_bundle, "render": render}
     if not own_api.managed:
         _clean_up(dyn, created + TENANT_NAMESPACES + NEW_NAMESPACES, installed)
 
