@@ -743,6 +743,203 @@ def plan_gateway(site, plan, problems):
     return section
 
 
+# --- day 2: one tenant's chain ---------------------------------------------------
+
+def _chain_facts(site, name):
+    """The tenants area's facts (name, namespace, host, parent, services) of root .. ``name``; O(depth)."""
+    tenants = site.get("tenants") or {}
+    settings = tenants_mod.tenancy_settings(site)
+    facts, chain = None, []
+    for member in tenants_mod.ancestor_chain(tenants, name):
+        facts = tenants_mod._tenant_facts(member, tenants_mod.tenant_options(tenants[member]), facts, settings)
+        chain.append(facts)
+    return chain, settings
+
+
+def _children_index(tenants):
+    """``{parent name: [child names]}``: one pass over the inventory's keys, nothing planned."""
+    children = {}
+    for child, raw in tenants.items():
+        if child != tenants_mod.ROOT:
+            children.setdefault(tenants_mod.parent_of(child, raw or {}), []).append(child)
+    return children
+
+
+def _owner_members(tenants, owner, children, settings):
+    """Facts of the tenants that use ``owner``'s Gateway, sorted by namespace (as ``plan_gateway``'s members).
+
+    Walks the owner's subtree only, and below a sub-tenant only while that sub-tenant still uses the owner's
+    Gateway (one with its own Gateway, or opted out, takes its subtree with it).
+    """
+    members, stack = [], [owner]
+    while stack:
+        parent = stack.pop()
+        for child in children.get(parent["name"], ()):
+            facts = tenants_mod._tenant_facts(child, tenants_mod.tenant_options(tenants[child]), parent, settings)
+            if facts["services"].get("gateway") == owner["namespace"]:
+                members.append(facts)
+                stack.append(facts)
+    return sorted(members, key=lambda m: m["namespace"])
+
+
+def _owner_namespaces(tenants):
+    """Namespaces of every tenant with ``gateway: true`` (the attached namespaces carry a label per Gateway);
+    each from its ancestor chain, a chain shared by several owners computed once."""
+    namespaces, memo = [], {}
+
+    def namespace_of(name):
+        if name not in memo:
+            parent = tenants_mod.parent_of(name, tenants[name] or {})
+            memo[name] = tenants_mod.namespace_for(name, None if parent is None else namespace_of(parent))
+        return memo[name]
+    for name, raw in tenants.items():
+        if isinstance(raw, dict) and raw.get("gateway") is True:
+            namespaces.append(namespace_of(name))
+    return sorted(namespaces)
+
+
+def _object_key(obj):
+    metadata = obj["metadata"]
+    return (obj["kind"], metadata.get("namespace") or "", metadata["name"])
+
+
+def _owner_patch(gateway):
+    annotations = {admission.APEXES_ANNOTATION: ",".join(gateway["delegated_apexes"])} \
+        if gateway["delegated_apexes"] else {}
+    return namespace_patch(gateway["namespace"], {attach_label(gateway["namespace"]): "true"}, annotations)
+
+
+def plan_gateway_tenant(site, plan, name, problems):
+    """Day 2 (``add_tenant.yml``): the gateway area's objects that tenant ``name`` brings, nothing else.
+
+    Same shape as ``plan_gateway``'s section (``partial: true``), computed from
+    ``name``'s ancestor chain and the subtrees of the Gateways it touches, never
+    from the whole tree:
+
+    ``apply``: the batch ``tenant`` (the namespace patches, then the objects) and, for a new Gateway,
+    ``attached-namespaces``.
+
+    * the tenant's own objects: its namespace patch (the attach label of the
+      Gateway it uses) and, when it runs its own Gateway, the Issuer,
+      Certificates, Gateway and redirect route, and the attached namespaces'
+      labels (one more Gateway);
+    * of the Gateway it uses (an ancestor's), and of the one its parent uses
+      when that is another (the tenant left it, for its own or none), exactly
+      the objects whose content depends on the tenant: each owner is planned
+      with and without the tenant among its members, and the objects that
+      differ are applied (typically the Gateway gaining a listener, the
+      DNS-01 certificate gaining names, the owner namespace's delegated apexes).
+
+    Every object equals the one ``plan_gateway`` computes for the whole
+    inventory.  ``files``: the full bundle files of the tenants planned
+    (``gateway/<namespace>.yaml``, ``attached-namespaces.yaml``), as
+    ``render_gateway`` writes them.  The admission policies are cluster-wide,
+    not per tenant: never part of it.  Checks that need every Gateway (pool
+    sizes) run with ``gateway.yml``; a pinned address already taken by another
+    Gateway is reported.
+    """
+    settings = gateway_settings(site, problems)
+    section = {"enabled": bool(settings["enabled"]), "partial": True, "tenant": name,
+               "gateway_class": settings["gateway_class"], "http2": settings["http2"],
+               "attached_namespaces": list(settings["attached_namespaces"]),
+               "admission_policies": bool(settings["admission_policies"]),
+               "trusted_groups": list(settings["trusted_groups"]), "field_manager": FIELD_MANAGER,
+               "crds": None, "load_balancer": _implementation(site, plan), "gateways": [], "tenants": [],
+               "pools": [], "secrets": [], "notes": [], "apply": [], "files": {},
+               "prune": {"namespaces": [], "kinds": []}}
+    if not settings["enabled"]:
+        return section
+    tenants = site.get("tenants") or {}
+    chain, tenancy = _chain_facts(site, name)
+    target = chain[-1]
+    by_namespace = dict((f["namespace"], f) for f in chain)
+    _check_attached(settings, chain, problems)
+    options_of = {}
+
+    def options(entry):
+        if entry["name"] not in options_of:
+            options_of[entry["name"]] = _tenant_options(entry["name"], tenants.get(entry["name"]), problems)[0]
+        return options_of[entry["name"]]
+    options(target)
+    if problems:
+        return section
+    _misplaced_options([target], options_of, problems)
+    pools = _pools(site, plan)
+    implementation = section["load_balancer"]
+    owner_ns = target["services"].get("gateway")
+    parent_ns = chain[-2]["services"].get("gateway") if len(chain) > 1 else None
+    # pinned addresses of the other Gateways, so a new one cannot take theirs
+    taken = {}
+    for other, raw in tenants.items():
+        if isinstance(raw, dict) and raw.get("gateway") is True and raw.get("gateway_address") \
+                and other != name:
+            taken.setdefault(raw["gateway_address"], other)
+    children = _children_index(tenants)
+    applied, files, gateways, secrets = [], {}, [], []
+    patches = []
+    for namespace in [ns for ns in (owner_ns, parent_ns) if ns]:
+        if any(g["namespace"] == namespace for g in gateways):
+            continue
+        owner = by_namespace[namespace]
+        members = _owner_members(tenants, owner, children, tenancy)
+        for entry in [owner] + members:
+            options(entry)
+        if problems:
+            return section
+        gateway, objects = _plan_owner(owner, members, options_of, settings, pools, implementation,
+                                       taken if owner is target else {}, problems)
+        gateway["file"] = tenant_file(namespace)
+        gateways.append(gateway)
+        full = [_owner_patch(gateway)] + objects
+        if owner is target:
+            patches.append(full[0])
+            applied.extend(objects)
+            secrets.extend(_secrets([gateway], options_of, settings))
+        else:
+            # the same Gateway had the tenant not been a member (or, the parent's, had it stayed one)
+            if any(m["name"] == name for m in members):
+                other = [m for m in members if m["name"] != name]
+            else:
+                member = dict(target, services=dict(target["services"], gateway=namespace))
+                other = sorted(members + [member], key=lambda m: m["namespace"])
+            scratch = []
+            other_gateway, other_objects = _plan_owner(owner, other, options_of, settings, pools, implementation,
+                                                       {}, scratch)
+            before = dict((_object_key(o), o) for o in [_owner_patch(other_gateway)] + other_objects)
+            changed = [o for o in full if before.get(_object_key(o)) != o]
+            patches.extend(o for o in changed if o["kind"] == "Namespace")
+            applied.extend(o for o in changed if o["kind"] != "Namespace")
+        files[tenant_file(namespace)] = full
+    if owner_ns != target["namespace"]:
+        patch = namespace_patch(target["namespace"], {attach_label(owner_ns): "true"} if owner_ns else {})
+        patches.insert(0, patch)
+        files[tenant_file(target["namespace"])] = [patch]
+    # One batch for the namespace patches and the objects (one module run less: the tenant's namespace exists, the
+    # tenants role of the same play created it; patches first, as gateway.yml's batch order)
+    batches = [_batch("tenant", patches + applied)]
+    if owner_ns == target["namespace"] and settings["attached_namespaces"]:
+        owners = _owner_namespaces(tenants)
+        attached = [namespace_patch(ns, dict((attach_label(o), "true") for o in owners))
+                    for ns in settings["attached_namespaces"]]
+        batches.append(_batch("attached-namespaces", attached, existing_only=True))
+        files[SECTION + "/attached-namespaces.yaml"] = attached
+    section["pools"] = _check_pool_sizes(gateways, pools, [])
+    section.update(gateways=gateways, secrets=secrets, apply=[b for b in batches if b["objects"]], files=files,
+                   tenants=[{"tenant": g["tenant"], "namespace": g["namespace"], "gateway": g["namespace"],
+                             "file": g["file"]} for g in gateways])
+    if owner_ns != target["namespace"]:
+        section["tenants"].insert(0, {"tenant": name, "namespace": target["namespace"], "gateway": owner_ns,
+                                      "file": tenant_file(target["namespace"])})
+    return section
+
+
+def render_gateway_tenant(plan):
+    """Bundle files of a ``plan_gateway_tenant`` section: the planned tenants' files, whole, as
+    ``render_gateway`` writes them (gateway/report.md is refreshed by gateway.yml)."""
+    section = _section(plan)
+    return dict((path, dump_yaml_all(objects)) for path, objects in (section.get("files") or {}).items())
+
+
 def _batch(name, objects, existing_only=False):
     """One apply step of the role: a list definition, server-side applied in one task."""
     return {"name": name, "existing_only": existing_only, "objects": objects}

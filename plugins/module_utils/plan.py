@@ -29,6 +29,8 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.nodes import pl
 from ansible_collections.netstack.baremetal.plugins.module_utils.cluster_network import (
     plan_cluster_network, render_cluster_network)
 from ansible_collections.netstack.baremetal.plugins.module_utils.gateway import plan_gateway, render_gateway
+from ansible_collections.netstack.baremetal.plugins.module_utils.gateway import (
+    plan_gateway_tenant, render_gateway_tenant)
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import plan_tenants, render_tenants
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import report_sections as tenants_report_sections
 from ansible_collections.netstack.baremetal.plugins.module_utils import secret_vars, tenant_day2, tenant_removal
@@ -254,6 +256,9 @@ def build_tenant_plan(inventory_vars, nodes, switches, name, defined_vars=None):
     name, namespace, bundle file, objects and the ordered apply steps for a
     cluster that does not have them yet (``batches`` groups them per phase;
     the tenants role recomputes them against the live objects in apply mode).
+    ``gateway``: the gateway area's objects the tenant brings (its own, and the
+    changed objects of the ancestor Gateways it uses or left), see
+    ``gateway.plan_gateway_tenant``; the gateway role applies its batches.
     Raises PlanError for a missing or unknown tenant, with a did-you-mean.
     ``defined_vars``: as for ``build_plan``.
     """
@@ -271,6 +276,10 @@ def build_tenant_plan(inventory_vars, nodes, switches, name, defined_vars=None):
         "system_namespaces": settings["system_namespaces"], "shared_services": settings["shared_services"],
         "api_port": settings["api_port"], "count": 1, "partial": True, "tenants": [entry],
     }
+    problems = []
+    plan["gateway"] = plan_gateway_tenant(site, plan, name, problems)
+    if problems:
+        raise PlanError(problems)
     steps = tenant_removal.order_policy_changes([], entry["objects"])
     plan["tenant"] = {"name": name, "namespace": entry["namespace"], "file": entry["file"],
                       "objects": entry["objects"], "steps": steps, "batches": tenant_removal.batches(steps)}
@@ -278,9 +287,12 @@ def build_tenant_plan(inventory_vars, nodes, switches, name, defined_vars=None):
 
 
 def render_tenant_bundle(plan):
-    """``{relative path: text}`` of a ``build_tenant_plan`` plan: only the tenant's own file."""
+    """``{relative path: text}`` of a ``build_tenant_plan`` plan: the tenant's own file, and the gateway files of
+    the tenants whose gateway objects it changes (whole, as ``render_gateway`` writes them)."""
     path, text = tenants_core.render_tenant(plan["tenants"]["tenants"][0])
-    return {path: text}
+    artefacts = render_gateway_tenant(plan) if "gateway" in plan else {}
+    artefacts[path] = text
+    return artefacts
 
 
 def build_tenant_removal(inventory_vars, nodes, switches, name, cluster_state, force=False, defined_vars=None):

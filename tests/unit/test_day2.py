@@ -47,13 +47,17 @@ def test_one_tenant_equals_its_part_of_the_full_plan(example, full_plan):
     assert plan["tenants"]["tenants"] == [full_entry]
     assert plan["tenants"]["partial"] is True and plan["tenants"]["count"] == 1
     assert plan["tenant"]["namespace"] == "tenant-alice-dev" and plan["tenant"]["objects"] == full_entry["objects"]
-    full_bundle = plan_core.render_bundle(full_plan, ["tenants"])
+    full_bundle = plan_core.render_bundle(full_plan, ["tenants", "gateway"])
     bundle = plan_core.render_tenant_bundle(plan)
-    assert bundle == {"tenants/tenant-alice-dev.yaml": full_bundle["tenants/tenant-alice-dev.yaml"]}
+    # its tenants file, and the gateway files of dev and of alice (the Gateway dev uses), as the full run writes them
+    assert sorted(bundle) == ["gateway/tenant-alice-dev.yaml", "gateway/tenant-alice.yaml",
+                              "tenants/tenant-alice-dev.yaml"]
+    assert bundle == dict((path, full_bundle[path]) for path in bundle)
     # the core plan the roles read (mode, kubeconfig, cluster) is there, never reused as the whole plan
     assert plan["mode"] == full_plan["mode"] and plan["cluster"] == full_plan["cluster"]
     assert plan["fingerprint"] is None
-    for area in ("fabric", "cluster_network", "gateway"):
+    assert plan["gateway"]["partial"] is True
+    for area in ("fabric", "cluster_network"):
         assert area not in plan
 
 
