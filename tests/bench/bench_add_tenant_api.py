@@ -158,8 +158,8 @@ def main():
             shutil.rmtree(state, ignore_errors=True)
         shutil.rmtree(str(tmp), ignore_errors=True)
     base = SIZES[0]
-    print("\n| %-40s | %s |" % ("add_tenant.yml, one new sub-tenant",
-                               " | ".join("%14s" % ("%d tenants" % s) for s in SIZES)))
+    print("\n| %-40s | %s |" % (
+        "add_tenant.yml, one new sub-tenant", " | ".join("%14s" % ("%d tenants" % s) for s in SIZES)))
     print("|%s|%s" % ("-" * 42, "|".join("-" * 16 for _s in SIZES) + "|"))
     for key, index, label in (("add", 0, "first run, wall s"), ("add", 1, "first run, CPU s (ansible + children)"),
                               ("again", 0, "second run (no change), wall s")):
