@@ -703,7 +703,7 @@ def test_remove_tenant_refuses_while_in_use_then_force_removes_children_first(
     output = _play("remove_tenant.yml", recorded_inventory, "-e", "tenant=carol", "-e", "force=true", fail=True)[1]
     assert "refusing to remove tenant 'carol' (tenant-carol): it is still in netstack_tenants" in output
     assert recorder.requests == [], recorder.requests
-    assert [t for t, _ in _task_blocks(output)][-1] == (
+    assert [block[0] for block in _task_blocks(output)][-1] == (
         "Refuse a tenant that is still in the inventory (before reading the cluster)")
     assert ("Namespace", None, "tenant-carol-kid") in before
     assert ("CiliumClusterwideNetworkPolicy", None, "tenant-carol-egress") in before

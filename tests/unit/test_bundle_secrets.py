@@ -38,7 +38,7 @@ SECRETS = {
                                                                    "cf-7Hk2Qp9LmX4vB8nR2wT6yJ3s"),
     "netstack_tenants.<name>.gateway_tls.dns01.secret_var": ("vault_alice_dns01_token", "alice-Vb5Nq8Xr2Lk7Pw3M"),
 }
-VALUES = {name: value for name, value in SECRETS.values()}
+VALUES = dict(SECRETS.values())
 DNS01 = {"provider": "cloudflare", "secret_name": "cloudflare-api-token"}
 
 
