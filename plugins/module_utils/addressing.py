@@ -25,7 +25,7 @@ import ipaddress
 from ansible_collections.netstack.baremetal.plugins.module_utils import schema as schema_mod
 from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import host_path
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem, next_free
-from ansible_collections.netstack.baremetal.plugins.module_utils.ranges import free_block
+from ansible_collections.netstack.baremetal.plugins.module_utils.ranges import free_block, interval
 
 SWITCHES_PER_RACK = 4
 KUBEOVN_VARIANTS = ("kubeovn-cilium", "kubeovn-cilium-generic")
@@ -320,10 +320,6 @@ def _around(net):
     return net.supernet(new_prefix=min(8, net.prefixlen))
 
 
-def _interval(net):
-    return int(net.network_address), int(net.broadcast_address)
-
-
 def _is_default(site, path):
     prefix = "netstack_cluster.networks."
     if not path.startswith(prefix):
@@ -333,10 +329,8 @@ def _is_default(site, path):
 
 
 def _disjoint_hint(net, path, other, ranges):
-    taken = [_interval(n) for n, _label, p in ranges if p != path]
-    within = _around(net)
-    free = free_block(within, net.prefixlen, taken, int(net.network_address)) or \
-        free_block(within, net.prefixlen, taken)
+    taken = [interval(n) for n, _label, p in ranges if p != path]
+    free = free_block(_around(net), net.prefixlen, taken, int(net.network_address))
     if free is None:
         return "use a range disjoint from %s" % other
     return "use %s or another range disjoint from %s" % (free, other)
@@ -385,7 +379,7 @@ def _free_pool_hint(site, pool, net, vlan_net, owners):
     taken = [(a, a) for a in owners]
     for other in site["load_balancer"]["pools"]:
         if other is not pool and other.get("vlan") == pool.get("vlan"):
-            taken.extend(_interval(n) for n in pool_networks(other["addresses"]))
+            taken.extend(interval(n) for n in pool_networks(other["addresses"]))
     free = free_block(vlan_net, max(net.prefixlen, vlan_net.prefixlen), taken)
     if free is None:
         return "use free addresses inside %s, or put the pool on a larger VLAN" % vlan_net
@@ -395,13 +389,12 @@ def _free_pool_hint(site, pool, net, vlan_net, owners):
 def _pool_overlap_hint(site, pools, pool, net, taken):
     vlan = site["vlans"].get(pool["vlan"]) if pool["vlan"] else None
     within = ipaddress.IPv4Network(vlan["cidr"]) if vlan else _around(net)
-    used = [_interval(ipaddress.IPv4Network(c)) for p in pools if p is not pool for c in p["cidrs"]]
+    used = [interval(ipaddress.IPv4Network(c)) for p in pools if p is not pool for c in p["cidrs"]]
     if vlan:
         used.extend((a, a) for a in taken.get(vlan["name"], {}))
     else:
-        used.extend(_interval(n) for n, label, _path in _site_ranges(site) if not label.startswith("pool "))
-    free = free_block(within, max(net.prefixlen, within.prefixlen), used, int(net.network_address)) or \
-        free_block(within, max(net.prefixlen, within.prefixlen), used)
+        used.extend(interval(n) for n, label, _path in _site_ranges(site) if not label.startswith("pool "))
+    free = free_block(within, max(net.prefixlen, within.prefixlen), used, int(net.network_address))
     if free is None:
         return "use addresses no other pool has"
     return "use %s or other addresses no other pool has" % free

@@ -486,7 +486,8 @@ def render_cluster_network(plan):
                     "ca_bundle_of": "MutatingWebhookConfiguration %s" % tls["configuration"]}
             if rel["remove"]:
                 entry["removed_if_present"] = [
-                    "%s %s" % (r["kind"], "/".join(p for p in (r["namespace"], r["name"]) if p)) for r in rel["remove"]]
+                    "%s %s" % (r["kind"], "/".join(filter(None, (r["metadata"].get("namespace"), r["metadata"]["name"]))))
+                    for r in rel["remove"]]
             files["%s/%s" % (SECTION, rel["manifest_file"])] = dump_yaml_all(rel["objects"])
         else:
             entry.update(version=rel["version"], channel=rel["channel"], url=rel["url"], path=rel["path"])

@@ -16,8 +16,9 @@ __metaclass__ = type
 import json
 
 from ansible_collections.netstack.baremetal.plugins.module_utils.helm_values import (
-    CNI_CONFIGMAP, CNI_CONFIGMAP_KEY)
-from ansible_collections.netstack.baremetal.plugins.module_utils.lb_objects import MANAGED_BY
+    CNI_CONFIGMAP, CNI_CONFIGMAP_KEY, HUBBLE_METRICS_PORT)
+# port_security imports nothing of ours (report imports it), so the shared metadata helper lives there
+from ansible_collections.netstack.baremetal.plugins.module_utils.port_security import meta
 from ansible_collections.netstack.baremetal.plugins.module_utils.variants import KUBEPRISM
 
 PRIVILEGED = {
@@ -33,27 +34,17 @@ TOLERATE_ALL = [{"operator": "Exists", "effect": "NoSchedule"}, {"operator": "Ex
 # reference 1.9: world may reach the nodes, except these ports (etcd, linstor, MetalLB memberlist, cozy assets,
 # MetalLB/FRR metrics, webhooks, kubelet, controller-manager, scheduler, ...). 6443, Talos 50000/50001 and
 # 80/443 stay open. As in the reference, only 7946 names a protocol (ANY: memberlist speaks TCP and UDP); the
-# others leave it out, which Cilium reads as every protocol.
+# others leave it out, which Cilium reads as every protocol. Hubble's metrics port (helm_values) is denied from
+# world too when Hubble is on (not in the reference, which ships Hubble off).
 HOST_FIREWALL_DENIED = [("2379", None), ("2380", None), ("3367", None), ("7946", "ANY"), ("8123", None),
                         ("9120", None), ("9121", None), ("9140", None), ("9141", None), ("9443", None),
                         ("10250", None), ("10257", None), ("10259", None), ("19443", None)]
-# Hubble's metrics (agent, host network, plain HTTP): denied from world too when Hubble is on (not in the
-# reference, which ships Hubble off).
-HUBBLE_METRICS_PORT = "9965"
-
-
-def _meta(name, namespace=None, labels=None):
-    meta = {"name": name}
-    if namespace:
-        meta["namespace"] = namespace
-    meta["labels"] = dict(MANAGED_BY, **(labels or {}))
-    return meta
 
 
 def namespaces(names):
     """The component namespaces: privileged Pod Security (every component is a node agent) and system label."""
     return [{"apiVersion": "v1", "kind": "Namespace",
-             "metadata": _meta(name, labels=dict(PRIVILEGED, **SYSTEM_LABEL))} for name in names]
+             "metadata": meta(name, labels=dict(PRIVILEGED, **SYSTEM_LABEL))} for name in names]
 
 
 def cni_configuration(ctx):
@@ -69,7 +60,7 @@ def cni_configuration(ctx):
         ],
     }
     return [{"apiVersion": "v1", "kind": "ConfigMap",
-             "metadata": _meta(CNI_CONFIGMAP, ctx["components"]["cilium"]["namespace"]),
+             "metadata": meta(CNI_CONFIGMAP, ctx["components"]["cilium"]["namespace"]),
              "data": {CNI_CONFIGMAP_KEY: json.dumps(conflist, indent=2) + "\n"}}]
 
 
@@ -80,10 +71,10 @@ def _port(port, protocol):
 def host_firewall_policy(hubble=False):
     """CCNP ``restrict-system-components``: a host policy on every node (reference 1.9); with ``hubble`` the
     Hubble metrics port is denied from world as well."""
-    denied = list(HOST_FIREWALL_DENIED) + ([(HUBBLE_METRICS_PORT, None)] if hubble else [])
+    denied = list(HOST_FIREWALL_DENIED) + ([(str(HUBBLE_METRICS_PORT), None)] if hubble else [])
     return [{
         "apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
-        "metadata": _meta("restrict-system-components"),
+        "metadata": meta("restrict-system-components"),
         "spec": {
             "description": "Deny access from outside the cluster to etcd, kubelet and other system ports "
                            "on every node.",
@@ -135,20 +126,20 @@ def multus(ctx):
         "name": "multus-daemon-config", "items": [{"key": "daemon-config.json", "path": "daemon-config.json"}]}})
     return [
         _nad_crd(),
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": _meta("multus"),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta("multus"),
          "rules": [
              {"apiGroups": ["k8s.cni.cncf.io"], "resources": ["*"], "verbs": ["*"]},
              {"apiGroups": [""], "resources": ["pods", "pods/status"], "verbs": ["get", "list", "update", "watch"]},
              {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch", "update"]},
         ]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": _meta("multus"),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta("multus"),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "multus"},
          "subjects": [{"kind": "ServiceAccount", "name": "multus", "namespace": namespace}]},
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("multus", namespace)},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("multus-daemon-config", namespace, labels),
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("multus", namespace)},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("multus-daemon-config", namespace, labels),
          "data": {"daemon-config.json": json.dumps(config, indent=4) + "\n"}},
         {"apiVersion": "apps/v1", "kind": "DaemonSet",
-         "metadata": _meta("cozy-multus", namespace, dict(labels, name="multus")),
+         "metadata": meta("cozy-multus", namespace, dict(labels, name="multus")),
          "spec": {
              "selector": {"matchLabels": {"name": "multus"}},
              "updateStrategy": {"type": "RollingUpdate"},
@@ -193,7 +184,7 @@ def _nad_crd():
     """NetworkAttachmentDefinition CRD (multus-cni v4.3.0 deployments/multus-daemonset.yml)."""
     return {
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": _meta("network-attachment-definitions.k8s.cni.cncf.io"),
+        "metadata": meta("network-attachment-definitions.k8s.cni.cncf.io"),
         "spec": {
             "group": "k8s.cni.cncf.io",
             "scope": "Namespaced",
@@ -226,13 +217,13 @@ def cozy_proxy(ctx):
     namespace = component["namespace"]
     labels = {"app": "cozy-proxy"}
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("cozy-proxy", namespace)},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": _meta("cozy-proxy"),
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("cozy-proxy", namespace)},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta("cozy-proxy"),
          "rules": [{"apiGroups": [""], "resources": ["services", "endpoints"], "verbs": ["get", "list", "watch"]}]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": _meta("cozy-proxy"),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta("cozy-proxy"),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cozy-proxy"},
          "subjects": [{"kind": "ServiceAccount", "name": "cozy-proxy", "namespace": namespace}]},
-        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("cozy-proxy", namespace, labels),
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta("cozy-proxy", namespace, labels),
          "spec": {
              "selector": {"matchLabels": labels},
              "template": {
@@ -295,20 +286,20 @@ def kilo(ctx):
     ]
     return [
         _kilo_peer_crd(),
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta("kilo", namespace)},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": _meta("kilo"),
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("kilo", namespace)},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta("kilo"),
          "rules": [
              {"apiGroups": [""], "resources": ["nodes"], "verbs": ["list", "patch", "watch"]},
              {"apiGroups": ["kilo.squat.ai"], "resources": ["peers"], "verbs": ["list", "watch"]},
              {"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["get"]},
         ]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": _meta("kilo"),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta("kilo"),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "kilo"},
          "subjects": [{"kind": "ServiceAccount", "name": "kilo", "namespace": namespace}]},
         # Kilo talks to the API through KubePrism on every node: Talos only (reference pitfall 15).
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta("kubeconfig-in-cluster", namespace),
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta("kubeconfig-in-cluster", namespace),
          "data": {"kubeconfig": KILO_KUBECONFIG}},
-        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("kilo", namespace, labels),
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta("kilo", namespace, labels),
          "spec": {
              "selector": {"matchLabels": dict(labels)},
              "template": {
@@ -351,7 +342,7 @@ def _kilo_peer_crd():
     string = {"type": "string"}
     return {
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-        "metadata": _meta("peers.kilo.squat.ai"),
+        "metadata": meta("peers.kilo.squat.ai"),
         "spec": {
             "group": "kilo.squat.ai",
             "names": {"kind": "Peer", "listKind": "PeerList", "plural": "peers", "singular": "peer"},

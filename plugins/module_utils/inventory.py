@@ -325,17 +325,21 @@ def _raw(mapping, *keys):
     return mapping
 
 
-def _missing_node_hint(inventory_vars, nodes):
+def _first_rack(inventory_vars):
+    """The first rack name of the raw inventory (for a hint's example), else r1."""
     racks = _raw(inventory_vars, "netstack_fabric", "racks") or []
-    rack = next((r["name"] for r in racks if isinstance(r, dict) and isinstance(r.get("name"), str)), "r1")
+    return next((r["name"] for r in racks if isinstance(r, dict) and isinstance(r.get("name"), str)), "r1")
+
+
+def _missing_node_hint(inventory_vars, nodes):
+    rack = _first_rack(inventory_vars)
     used = set(i for i in (_raw(entry, "netstack_node", "index") for entry in nodes.values()) if isinstance(i, int))
     return ("set the host's netstack_node, e.g. {rack: %s, index: %d, uplinks: [{switch: <switch>, port: "
             "<port>, nic: <nic>}]}" % (rack, next_free(used)))
 
 
 def _missing_switch_hint(inventory_vars, switches):
-    racks = _raw(inventory_vars, "netstack_fabric", "racks") or []
-    rack = next((r["name"] for r in racks if isinstance(r, dict) and isinstance(r.get("name"), str)), "r1")
+    rack = _first_rack(inventory_vars)
     router_ids = set(str(_raw(entry, "netstack_switch", "router_id")) for entry in switches.values())
     router_id = next(("10.255.0.%d" % n for n in range(1, 255) if "10.255.0.%d" % n not in router_ids),
                      "10.255.0.1")

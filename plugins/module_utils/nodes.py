@@ -88,8 +88,9 @@ def render_nodes(plan):
             files[base + "talos-patch.yaml"] = dump_yaml_all(talos["patch"])
             files[base + "network.yaml"] = dump_yaml_all(talos["network"])
             talos_rows.append("| %s | %s | `talosctl %s --with-secrets secrets.yaml --config-patch @%s "
-                              "--config-patch @%s` |" % (host, talos["machine_type"], " ".join(talos["gen_config"]),
-                                                         base + "talos-patch.yaml", base + "network.yaml"))
+                              "--config-patch @%s -o <secrets dir>/%sconfig.yaml` |" % (
+                                  host, talos["machine_type"], " ".join(talos["gen_config"]),
+                                  base + "talos-patch.yaml", base + "network.yaml", base))
         elif "kubeadm" in node:
             kubeadm = node["kubeadm"]
             files[base + "kubeadm.yaml"] = dump_yaml_all(kubeadm["config_documents"])
@@ -118,8 +119,8 @@ def _readme(plan, talos_rows, kubeadm_rows):
                   "plan. `playbooks/nodes.yml` in apply mode generates the secrets once (vaulted), builds each "
                   "node's full config and applies it; the full configs and the kubeconfig hold cluster "
                   "credentials, so they never come into this bundle: they are kept in the secrets directory "
-                  "(`netstack_secrets_dir`, default `<bundle>-secrets`, git-ignored, mode 0700). By hand (write "
-                  "the output outside the bundle too, `-o <secrets dir>`):", "",
+                  "(`netstack_secrets_dir`, default `<bundle>-secrets`, git-ignored, mode 0700). By hand, into "
+                  "the secrets directory too:", "",
                   "| node | type | command |", "| --- | --- | --- |"] + talos_rows + [""]
     if kubeadm_rows:
         lines += ["## kubeadm", "",

@@ -34,8 +34,8 @@ __metaclass__ = type
 import re
 
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem, free_name
+from ansible_collections.netstack.baremetal.plugins.module_utils.schema_check import _DNS_LABEL_RE
 
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 LABEL_VALUE_MAX = 63      # kubernetes.io/hostname carries the node name: a label value has at most 63 characters
 SUBDOMAIN_MAX = 253
 # Talos 1.N supports the Kubernetes minors 1.(N + 18) .. 1.(N + 23) (v1.10: 1.28-1.33, v1.12: 1.30-1.35).
@@ -100,7 +100,7 @@ def _name_rule(kind, node_os):
 
 
 def valid_name(name, dots, limit):
-    return 0 < len(name) <= limit and (dots or "." not in name) and all(DNS_LABEL.match(label)
+    return 0 < len(name) <= limit and (dots or "." not in name) and all(_DNS_LABEL_RE.match(label)
                                                                         for label in name.split("."))
 
 

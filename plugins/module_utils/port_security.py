@@ -48,7 +48,7 @@ ANNOTATION = "ovn.kubernetes.io/port_security"
 SYSTEM_LABEL = "cozystack.io/system"
 NAME_LABEL = "kubernetes.io/metadata.name"
 ALWAYS_EXCLUDED = ("kube-system",)
-MANAGED_BY = {"app.kubernetes.io/managed-by": "netstack"}
+MANAGED_BY = {"app.kubernetes.io/managed-by": "netstack"}   # as lb_objects'
 
 ADMISSION_API = "admissionregistration.k8s.io/v1"
 POLICY_NAME = "netstack-port-security"
@@ -95,12 +95,14 @@ def namespace_selector(excluded):
     ]}
 
 
-def _meta(name, namespace=None, labels=None):
-    meta = {"name": name}
+def meta(name, namespace=None, labels=None):
+    """Object metadata with the ``managed-by`` label; also the cluster network manifests' (this module imports
+    nothing of the collection, so ``report`` can import it without a cycle)."""
+    result = {"name": name}
     if namespace:
-        meta["namespace"] = namespace
-    meta["labels"] = dict(MANAGED_BY, **(labels or {}))
-    return meta
+        result["namespace"] = namespace
+    result["labels"] = dict(MANAGED_BY, **(labels or {}))
+    return result
 
 
 def _pod_rule(operations):
@@ -119,7 +121,7 @@ def mutating_policy(excluded):
     """MutatingAdmissionPolicy: ``port_security: "true"`` on every Pod CREATE in scope, whatever the pod set."""
     key = _quote(ANNOTATION)
     return {
-        "apiVersion": ADMISSION_API, "kind": "MutatingAdmissionPolicy", "metadata": _meta(POLICY_NAME),
+        "apiVersion": ADMISSION_API, "kind": "MutatingAdmissionPolicy", "metadata": meta(POLICY_NAME),
         "spec": {
             "failurePolicy": "Fail",
             # a later mutating webhook that touches the pod makes the API server run this policy again
@@ -138,14 +140,14 @@ def mutating_policy(excluded):
 
 
 def mutating_binding():
-    return {"apiVersion": ADMISSION_API, "kind": "MutatingAdmissionPolicyBinding", "metadata": _meta(POLICY_NAME),
+    return {"apiVersion": ADMISSION_API, "kind": "MutatingAdmissionPolicyBinding", "metadata": meta(POLICY_NAME),
             "spec": {"policyName": POLICY_NAME}}
 
 
 def validating_policy(excluded):
     """ValidatingAdmissionPolicy on the final pod: CREATE needs "true", UPDATE may only keep it or set "true"."""
     return {
-        "apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicy", "metadata": _meta(POLICY_NAME),
+        "apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicy", "metadata": meta(POLICY_NAME),
         "spec": {
             "failurePolicy": "Fail",
             "matchConstraints": {"matchPolicy": "Equivalent", "namespaceSelector": namespace_selector(excluded),
@@ -173,7 +175,7 @@ def validating_policy(excluded):
 
 
 def validating_binding():
-    return {"apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicyBinding", "metadata": _meta(POLICY_NAME),
+    return {"apiVersion": ADMISSION_API, "kind": "ValidatingAdmissionPolicyBinding", "metadata": meta(POLICY_NAME),
             "spec": {"policyName": POLICY_NAME, "validationActions": ["Deny"]}}
 
 
@@ -193,21 +195,21 @@ def webhook_objects(component, excluded):
     labels = dict(WEBHOOK_LABELS)
     selector = {"app.kubernetes.io/name": WEBHOOK_NAME}
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(WEBHOOK_NAME, namespace, labels)},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(WEBHOOK_NAME, namespace, labels)},
         # the webhook reads the pod's Namespace (a namespace annotation may carry a default, reference code)
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": _meta(WEBHOOK_NAME),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta(WEBHOOK_NAME),
          "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]}]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": _meta(WEBHOOK_NAME),
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta(WEBHOOK_NAME),
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": WEBHOOK_NAME},
          "subjects": [{"kind": "ServiceAccount", "name": WEBHOOK_NAME, "namespace": namespace}]},
-        {"apiVersion": "v1", "kind": "Service", "metadata": _meta(WEBHOOK_NAME, namespace, labels),
+        {"apiVersion": "v1", "kind": "Service", "metadata": meta(WEBHOOK_NAME, namespace, labels),
          "spec": {"selector": dict(selector),
                   "ports": [{"name": "https", "port": 443, "targetPort": WEBHOOK_PORT, "protocol": "TCP"}]}},
         _webhook_deployment(component, labels, selector),
-        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(WEBHOOK_NAME, namespace, labels),
+        {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": meta(WEBHOOK_NAME, namespace, labels),
          "spec": {"minAvailable": 1, "selector": {"matchLabels": dict(selector)}}},
         {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
-         "metadata": _meta(WEBHOOK_NAME),
+         "metadata": meta(WEBHOOK_NAME),
          "webhooks": [{
              "name": WEBHOOK_ENTRY,
              "admissionReviewVersions": ["v1"],
@@ -257,7 +259,7 @@ def _webhook_deployment(component, labels, selector):
             "items": [{"key": "tls.crt", "path": "tls.crt"}, {"key": "tls.key", "path": "tls.key"}]}}],
     }
     return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": _meta(WEBHOOK_NAME, component["namespace"], labels),
+            "metadata": meta(WEBHOOK_NAME, component["namespace"], labels),
             "spec": {"replicas": 2, "selector": {"matchLabels": dict(selector)},
                      "template": {"metadata": {"labels": dict(labels)}, "spec": pod_spec}}}
 
@@ -269,7 +271,7 @@ def webhook_callers_policy(namespace):
     ports = [{"ports": [{"port": str(WEBHOOK_PORT), "protocol": "TCP"}]}]
     return {
         "apiVersion": "cilium.io/v2", "kind": "CiliumClusterwideNetworkPolicy",
-        "metadata": _meta(WEBHOOK_CALLERS_POLICY),
+        "metadata": meta(WEBHOOK_CALLERS_POLICY),
         "spec": {
             "description": "Only the API server calls the port-security webhook: pods and the world may not.",
             "endpointSelector": {"matchLabels": {"k8s:io.kubernetes.pod.namespace": namespace,
@@ -286,17 +288,18 @@ def webhook_callers_policy(namespace):
 
 
 def _reference(obj):
-    return {"api_version": obj["apiVersion"], "kind": obj["kind"], "namespace": obj["metadata"].get("namespace"),
-            "name": obj["metadata"]["name"]}
+    """What identifies ``obj``, shaped as an object: the role deletes the whole list in one ``k8s`` task."""
+    metadata = {"name": obj["metadata"]["name"]}
+    if obj["metadata"].get("namespace"):
+        metadata["namespace"] = obj["metadata"]["namespace"]
+    return {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "metadata": metadata}
 
 
 def _webhook_references(component):
     objects = webhook_objects(component, ())
-    refs = [_reference(obj) for obj in objects]
-    refs.append({"api_version": "v1", "kind": "Secret", "namespace": component["namespace"],
-                 "name": WEBHOOK_TLS_SECRET})
+    objects.append({"apiVersion": "v1", "kind": "Secret", "metadata": meta(WEBHOOK_TLS_SECRET, component["namespace"])})
     # the configuration first: the API server stops calling the webhook before it goes away
-    return sorted(refs, key=lambda ref: ref["kind"] != "MutatingWebhookConfiguration")
+    return sorted((_reference(obj) for obj in objects), key=lambda ref: ref["kind"] != "MutatingWebhookConfiguration")
 
 
 # --- the plan ------------------------------------------------------------------------------------------
@@ -330,5 +333,6 @@ def port_security_plan(enabled, kubernetes_version, system_namespaces, component
         result["webhook_tls"] = {"namespace": namespace, "secret": WEBHOOK_TLS_SECRET, "service": WEBHOOK_NAME,
                                  "dns_names": webhook_dns_names(namespace), "configuration": WEBHOOK_NAME,
                                  "webhook": WEBHOOK_ENTRY, "deployment": WEBHOOK_NAME,
-                                 "checksum_annotation": TLS_CHECKSUM_ANNOTATION}
+                                 "checksum_annotation": TLS_CHECKSUM_ANNOTATION,
+                                 "labels": meta(WEBHOOK_TLS_SECRET)["labels"]}
     return result

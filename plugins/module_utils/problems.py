@@ -57,8 +57,8 @@ class PlanError(Exception):
     """Raised when the inventory has problems; carries all of them."""
 
     def __init__(self, problems):
-        # a check may run in two stages (the tenant tree on its own, then with its area): report once
-        self.problems = sorted(set(problems), key=lambda p: (p.path, p.message))
+        # no de-duplication here: every check runs once (test_validation_stages checks it), a copy is a bug
+        self.problems = sorted(problems, key=lambda p: (p.path, p.message))
         super(PlanError, self).__init__(format_problems(self.problems))
 
 

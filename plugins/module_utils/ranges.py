@@ -9,12 +9,26 @@ __metaclass__ = type
 import ipaddress
 
 
+def interval(network):
+    """``(low, high)`` of ``network`` as integers: the form ``free_block`` takes its ``taken`` ranges in."""
+    return int(network.network_address), int(network.broadcast_address)
+
+
 def free_block(within, prefix, taken, start=None):
-    """The first /``prefix`` inside ``within`` (from ``start``) that overlaps no (low, high) of ``taken``, or None."""
+    """The first /``prefix`` inside ``within`` that overlaps no (low, high) of ``taken``, or None.
+
+    With ``start`` (an integer address), the first one from there, else (wrapping around) from the beginning.
+    """
     if prefix < within.prefixlen:
         return None
+    if start is not None:
+        return _first_free(within, prefix, taken, max(start, int(within.network_address))) or \
+            _first_free(within, prefix, taken, int(within.network_address))
+    return _first_free(within, prefix, taken, int(within.network_address))
+
+
+def _first_free(within, prefix, taken, first):
     size = 2 ** (32 - prefix)
-    first = int(within.network_address) if start is None else max(start, int(within.network_address))
     candidate = ((first + size - 1) // size) * size
     for low, high in sorted(taken):
         if candidate + size - 1 < low:

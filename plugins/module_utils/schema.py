@@ -25,6 +25,7 @@ VLAN_ROLES = ["node", "storage", "external", "management", "other"]
 ASN_MAX = 4294967295
 # "x-sensitive": true marks a property that names a secret's variable: a secret pasted there by mistake must
 # never be echoed, so schema_check reports what is wrong without the value (and with this hint).
+VAR_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"    # an Ansible variable's name (the x-sensitive properties)
 SECRET_VAR_HINT = ("must be the NAME of a variable that holds the %s (e.g. %s, kept in an "
                    "ansible-vault file), not the secret itself")
 
@@ -113,7 +114,7 @@ GATEWAY_DNS01_SCHEMA = _obj("DNS-01 solver of the ACME Issuer. Credentials are o
                                 "secret_key": _str("Key in that Secret; default `api-token` (cloudflare), "
                                                    "`secret-access-key` (route53), `access-token` (digitalocean), "
                                                    "`tsig-secret` (rfc2136).", minLength=1),
-                                "secret_var": {"type": ["string", "null"], "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                "secret_var": {"type": ["string", "null"], "pattern": VAR_NAME_PATTERN,
                                                "default": None, "x-sensitive": True, "patternHint":
                                                    SECRET_VAR_HINT % ("credential", "vault_cloudflare_token"),
                                                "description": "Name of the (vaulted) variable holding the "
@@ -479,7 +480,7 @@ BGP_SCHEMA = _obj("BGP between nodes and their top-of-rack switches.", {
     "keepalive": _int("Keepalive timer in seconds.", minimum=1, maximum=21845, default=3),
     "hold_time": _int("Hold timer in seconds (at least 3 x keepalive).", minimum=3, maximum=65535, default=9),
     "bfd": _bool("Enable BFD on every session.", False),
-    "password_var": {"type": ["string", "null"], "pattern": r"^[A-Za-z_][A-Za-z0-9_]*$", "default": None,
+    "password_var": {"type": ["string", "null"], "pattern": VAR_NAME_PATTERN, "default": None,
                      "x-sensitive": True, "patternHint": SECRET_VAR_HINT % ("password", "vault_netstack_bgp_password"),
                      "description": "Name of the (vaulted) Ansible variable holding the session password. "
                                     "The plan and the bundle only carry this name, never the secret. The plan "

@@ -41,7 +41,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.problems import
 PASSWORD_VAR_PATH = "netstack_fabric.bgp.password_var"
 NOT_SHOWN = "the value is not shown: it may be the password itself"
 _SHOWN = 5
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(schema_mod.VAR_NAME_PATTERN)
 # Names a user gives a variable holding a password; ansible_* are Ansible's own (connection passwords).
 _SECRET_LIKE = re.compile(r"pass|pwd|secret|token|vault", re.I)
 # A secret value shorter than this is not looked for in the bundle: it would match ordinary text.

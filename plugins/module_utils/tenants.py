@@ -33,7 +33,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import reachabi
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_policies as policies
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import (
     Problem, did_you_mean, free_name, join_path)
-from ansible_collections.netstack.baremetal.plugins.module_utils.ranges import free_block
+from ansible_collections.netstack.baremetal.plugins.module_utils.ranges import free_block, interval
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml_all
 
 ROOT = "root"
@@ -806,19 +806,18 @@ def _check_gateways(tenants, settings, problems):
 
 def _check_tenancy(site, settings, namespaces, problems):
     seen = {}
+    names = set(s["name"] for s in settings["shared_services"])
     cluster = site.get("cluster") or {}
     for position, service in enumerate(settings["shared_services"]):
         path = join_path(join_path(TENANCY_PATH, "shared_services"), position)
         if service["name"] in _RESERVED_SERVICE_NAMES:
             problems.append(Problem(path + ".name", "name '%s' is reserved: allow-to-%s is a built-in policy"
                                     % (service["name"], service["name"]),
-                                    "use another name, e.g. '%s'" % free_name(
-                                        service["name"], set(s["name"] for s in settings["shared_services"]))))
+                                    "use another name, e.g. '%s'" % free_name(service["name"], names)))
         if service["name"] in seen:
             problems.append(Problem(path + ".name", "duplicate shared service '%s' (also shared_services[%d])"
                                     % (service["name"], seen[service["name"]]),
-                                    "rename it, e.g. '%s', or remove the entry" % free_name(
-                                        service["name"], set(s["name"] for s in settings["shared_services"]))))
+                                    "rename it, e.g. '%s', or remove the entry" % free_name(service["name"], names)))
         seen.setdefault(service["name"], position)
         if service["namespace"] in namespaces:
             problems.append(Problem(path + ".namespace", "'%s' is the namespace of tenant '%s'; every tenant "
@@ -927,17 +926,15 @@ _EVERYWHERE = ipaddress.IPv4Network("0.0.0.0/0")
 
 def _free_range_hint(network, ranges, bare=False):
     """'use <a range of the same size disjoint from ranges>' (from the network's own address on)."""
-    taken = [(int(other.network_address), int(other.broadcast_address)) for _key, other in ranges]
-    free = free_block(_EVERYWHERE, network.prefixlen, taken, int(network.network_address)) or \
-        free_block(_EVERYWHERE, network.prefixlen, taken)
+    taken = [interval(other) for _key, other in ranges]
+    free = free_block(_EVERYWHERE, network.prefixlen, taken, int(network.network_address))
     if bare:
         return str(free)
     return "use %s or another range disjoint from %s" % (free, ", ".join(key for key, _other in ranges))
 
 
 def _free_slice(allocated, pool, prefix):
-    if pool is None or prefix < pool.prefixlen:
+    if pool is None:
         return None
-    taken = [(int(n.network_address), int(n.broadcast_address)) for n, _name, _how in allocated]
-    free = free_block(pool, prefix, taken)
+    free = free_block(pool, prefix, [interval(n) for n, _name, _how in allocated])
     return str(free) if free else None

@@ -91,7 +91,8 @@ def multus_master(name):
 
 # Switches of ``netstack_cluster.features`` whose default (null, "auto") depends on the variant. ``noop`` means
 # "bring your own CNI": it keeps kube-proxy (nothing replaces it) and installs nothing the user did not ask for.
-AUTO_FEATURES = ("kube_proxy", "load_balancer", "multus", "cozy_proxy")
+ADD_ONS = ("load_balancer", "multus", "cozy_proxy")
+AUTO_FEATURES = ("kube_proxy",) + ADD_ONS
 
 
 def kube_proxy(name, setting=None):
@@ -123,7 +124,7 @@ def effective_features(name, features):
     """``{feature: bool}`` of the switches in AUTO_FEATURES, nulls resolved for variant ``name``."""
     features = features or {}
     result = {"kube_proxy": kube_proxy(name, features.get("kube_proxy"))}
-    for key in AUTO_FEATURES[1:]:
+    for key in ADD_ONS:
         result[key] = installs_add_on(name, features.get(key))
     result["port_security"] = port_security(name, features.get("port_security"))
     return result
@@ -146,9 +147,8 @@ def left_to_user(name, features, lb_implementation):
                      "not work")
     labels = {"load_balancer": "MetalLB" if lb_implementation == "metallb" else "Cilium's LB objects",
               "multus": "Multus", "cozy_proxy": "cozy-proxy"}
-    keys = ("load_balancer", "multus", "cozy_proxy")
-    skipped = [key for key in keys if not effective[key]]
-    installed = [key for key in keys if effective[key]]
+    skipped = [key for key in ADD_ONS if not effective[key]]
+    installed = [key for key in ADD_ONS if effective[key]]
     if skipped:
         lines.append("not installed: %s; set %s to install %s"
                      % (", ".join(labels[k] for k in skipped), ", ".join("features.%s: true" % k for k in skipped),

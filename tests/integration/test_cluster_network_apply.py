@@ -35,6 +35,7 @@ import pytest
 import yaml
 
 import crds
+from conftest import server_version
 from playbook_run import REPO, recap, run_playbook
 
 BIN = os.path.dirname(sys.executable)
@@ -57,12 +58,8 @@ def helm():
     return path
 
 
-@functools.lru_cache(maxsize=None)
-def _server_version(kubeconfig):
-    """``x.y.z`` of the server (as conftest.KubeApi.kubernetes_version)."""
-    from kubernetes import client, config  # pylint: disable=import-outside-toplevel
-    info = client.VersionApi(config.new_client_from_config(config_file=kubeconfig)).get_code()
-    return info.git_version.lstrip("v").split("+")[0].split("-")[0]
+# one API call per server, however many sites the module writes
+_server_version = functools.lru_cache(maxsize=None)(server_version)
 
 
 def _write_site(root, kubeconfig, components, pools=None, base="kubeadm-small"):

@@ -28,6 +28,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import plan as 
 import inventory_loader
 import sitegen
 from playbook_run import run_playbook
+from test_validation_secrets import PLAYBOOK as PLAN_ONLY   # a playbook running only the plan action
 
 ALL_SECTIONS = sorted(plan_core.SECTIONS)
 # Every x-sensitive property of the schema, the variable this module points it at, and that variable's value.
@@ -114,6 +115,14 @@ def test_bundle_leaks_names_file_and_variable_never_the_value():
     assert "'vault_x'" in message and "a.yaml, c.md" in message and "Nothing was written" in message
 
 
+def test_bundle_leaks_looks_for_values_of_six_characters_and_more():
+    # the changelog's "values shorter than 6 characters are not looked for", at the boundary
+    artefacts = {"d.txt": "pin 12345, code 123456, port 8080123"}
+    secrets = {"vault_five": "12345", "vault_six": "123456", "vault_int": 8080123}
+    assert secret_vars.MIN_CHECKED_LENGTH == 6
+    assert secret_vars.bundle_leaks(artefacts, secrets) == [("d.txt", "vault_int"), ("d.txt", "vault_six")]
+
+
 def test_secrets_dir_defaults_beside_the_bundle():
     assert plan_core.default_secrets_dir("/srv/site/build/lab1/") == "/srv/site/build/lab1-secrets"
     assert plan_core.local_path_problems("/b/lab1", "/b/lab1-secrets", "/b/lab1-secrets/kubeconfig") == []
@@ -176,18 +185,6 @@ def test_site_render_writes_no_secret(example):
     # render mode keeps nothing secret, so there is no secrets directory; no kubeconfig or full Talos config
     assert not example["secrets_dir"].exists()
     assert not any(f.endswith(os.sep + "kubeconfig") or f.endswith(os.sep + "config.yaml") for f in files)
-
-
-PLAN_ONLY = """---
-- name: Plan only
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Validate the inventory, compute the plan and write the bundle
-      netstack.baremetal.plan:
-        sections: %s
-""" % ALL_SECTIONS
 
 
 def test_plan_refuses_to_write_a_secret_value(example):

@@ -50,6 +50,7 @@ case "$1 $2" in
   "token create") echo "kubeadm join 10.50.0.5:6443 --token abcdef.0123456789abcdef \\
     --discovery-token-ca-cert-hash sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" ;;
   "join --config") cp "$3" "$NETSTACK_TEST_LOG/join.yaml"; touch /etc/kubernetes/kubelet.conf ;;
+  "init --config") echo "apiVersion: v1 # admin credentials" > /etc/kubernetes/admin.conf ;;
 esac
 """
 KUBECTL = """#!/bin/sh
@@ -76,6 +77,22 @@ def _run(base, *extra, wrap=()):
     return result.returncode, result.stdout
 
 
+def _run_in_overlay(base, limit):
+    """The role for real on ``limit`` with the kubeadm and kubectl stand-ins: /etc is an overlay in a private mount
+    namespace (writes land in ``base/upper``)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None or os.path.exists("/etc/kubernetes"):
+        pytest.skip("needs root, unshare and no /etc/kubernetes on this machine")
+    (base / "bin").mkdir()
+    for name, text in (("kubeadm", KUBEADM), ("kubectl", KUBECTL)):
+        (base / "bin" / name).write_text(text)
+        (base / "bin" / name).chmod(0o755)
+    upper, work = base / "upper", base / "work"
+    upper.mkdir()
+    work.mkdir()
+    script = "set -e; mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,workdir=%s /etc; exec \"$@\"" % (upper, work)
+    return _run(base, "--limit", limit, wrap=("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "overlay"))
+
+
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory):
     if os.path.exists("/etc/kubernetes"):
@@ -99,24 +116,14 @@ def test_check_mode_runs_the_join_path(checked):
     # nothing written: not on the "nodes" (this machine), not the kubeconfig on the controller
     assert not os.path.exists("/etc/kubernetes")
     assert not (checked["base"] / "bundle" / "kubeconfig").exists()
+    assert not (checked["base"] / "bundle-secrets").exists()
     # the placeholders of check mode never reach a file, and no token was ever created
     assert "kubeadm token create" not in output
 
 
 def test_real_join_uses_the_printed_token(tmp_path):
     """For real, on w1 only: /etc is an overlay in a private mount namespace (writes land in tmp_path)."""
-    if os.geteuid() != 0 or shutil.which("unshare") is None or os.path.exists("/etc/kubernetes"):
-        pytest.skip("needs root, unshare and no /etc/kubernetes on this machine")
-    (tmp_path / "bin").mkdir()
-    for name, text in (("kubeadm", KUBEADM), ("kubectl", KUBECTL)):
-        (tmp_path / "bin" / name).write_text(text)
-        (tmp_path / "bin" / name).chmod(0o755)
-    upper, work = tmp_path / "upper", tmp_path / "work"
-    upper.mkdir()
-    work.mkdir()
-    script = "set -e; mount -t overlay overlay -o lowerdir=/etc,upperdir=%s,workdir=%s /etc; exec \"$@\"" % (upper, work)
-    rc, output = _run(tmp_path, "--limit", "localhost,w1",
-                      wrap=("unshare", "--mount", "--propagation", "private", "sh", "-c", script, "overlay"))
+    rc, output = _run_in_overlay(tmp_path, "localhost,w1")
     assert rc == 0, output[-6000:]
     calls = (tmp_path / "calls.log").read_text().splitlines()
     assert calls[0].startswith("kubeadm token create --ttl 15m --print-join-command")
@@ -125,6 +132,23 @@ def test_real_join_uses_the_printed_token(tmp_path):
     token = join["discovery"]["bootstrapToken"]
     assert token["token"] == "abcdef.0123456789abcdef"
     assert token["caCertHashes"] == ["sha256:" + "0123456789abcdef" * 4]
+    upper = tmp_path / "upper"
     assert (upper / "kubernetes" / "kubelet.conf").exists()
     assert not (upper / "kubernetes" / "netstack" / "join.yaml").exists()     # the token is not left behind
+    assert not os.path.exists("/etc/kubernetes")                                # nothing outside the overlay
+
+
+def test_first_control_plane_kubeconfig_goes_to_the_secrets_dir(tmp_path):
+    """For real, on cp1 only (the /etc overlay above): admin.conf is fetched into the secrets directory beside
+    the bundle (mode 0700, a .gitignore of `*`, the kubeconfig 0600), never into the bundle (docs/nodes.md)."""
+    rc, output = _run_in_overlay(tmp_path, "localhost,cp1")
+    assert rc == 0, output[-6000:]
+    assert (tmp_path / "calls.log").read_text().splitlines()[0].startswith("kubeadm init --config ")
+    secrets_dir = tmp_path / "bundle-secrets"
+    assert secrets_dir.stat().st_mode & 0o777 == 0o700
+    assert (secrets_dir / ".gitignore").read_text().splitlines()[-1] == "*"
+    kubeconfig = secrets_dir / "kubeconfig"
+    assert kubeconfig.read_text() == "apiVersion: v1 # admin credentials\n"
+    assert kubeconfig.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "bundle" / "kubeconfig").exists()
     assert not os.path.exists("/etc/kubernetes")                                # nothing outside the overlay

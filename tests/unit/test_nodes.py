@@ -74,12 +74,33 @@ def test_every_example_node_matches_the_talos_schema(example_plan, talos_validat
     assert checked == 48   # 9 nodes: 2 patch docs, 3 network docs (hostname, bond with the node VLAN, storage VLAN) (+1 VIP on each of the 3 control planes)
 
 
+def _task_count(tasks):
+    """Tasks a role file can run: those inside blocks (rescue and always included), not the blocks."""
+    return sum(_task_count(t["block"] + t.get("rescue", []) + t.get("always", [])) if "block" in t else 1
+               for t in tasks)
+
+
+def test_docs_task_counts_are_the_roles():
+    # docs/nodes.md "Preparation tasks" states how many tasks the bootstrap roles run
+    text = " ".join((REPO / "docs" / "nodes.md").read_text().split())
+    count = {role: _task_count(yaml.safe_load((REPO / "roles" / role / "tasks" / "main.yml").read_text()))
+             for role in ("kubeadm_bootstrap", "talos_nodes")}
+    assert ("`roles/kubeadm_bootstrap` runs at most %d (init, join and kubeconfig blocks included), "
+            "`roles/talos_nodes` %d." % (count["kubeadm_bootstrap"], count["talos_nodes"])) in text
+
+
 def test_bundle_text_is_the_planned_documents(example_plan):
     files = plan_mod.render_bundle(example_plan, ["nodes"])
     for host, node in example_plan["nodes"].items():
         assert list(yaml.safe_load_all(files["nodes/%s/talos-patch.yaml" % host])) == node["talos"]["patch"]
         assert list(yaml.safe_load_all(files["nodes/%s/network.yaml" % host])) == node["talos"]["network"]
     assert "talosctl gen config lab1 https://10.10.0.5:6443 --output-types controlplane" in files["nodes/README.md"]
+    # the by-hand commands write the full config (it holds the cluster secrets) into the secrets directory
+    talos_commands = [line for line in files["nodes/README.md"].splitlines() if "`talosctl gen config" in line]
+    assert len(talos_commands) == len(example_plan["nodes"])
+    for line in talos_commands:
+        host = line.split("|")[1].strip()
+        assert line.endswith(" -o <secrets dir>/nodes/%s/config.yaml` |" % host), line
 
 
 # (a node with no uplink is refused at plan time: test_validation_physical.py)

@@ -16,6 +16,7 @@ __metaclass__ = type
 import os
 import pathlib
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -146,6 +147,11 @@ def test_talos_apply_path(talos_site):
     bundle, secrets_dir = talos_site["bundle"], talos_site["secrets_dir"]
     assert mode(secrets_dir) == 0o700
     assert (secrets_dir / ".gitignore").read_text().splitlines()[-1] == "*"
+    # so `git add -A` in a repository holding both (build/ not ignored) takes the bundle and skips the secrets
+    subprocess.run(["git", "init", "-q", str(secrets_dir.parent)], check=True)
+    untracked = subprocess.run(["git", "-C", str(secrets_dir.parent), "status", "--porcelain", "--untracked-files=all"],
+                               check=True, stdout=subprocess.PIPE, universal_newlines=True).stdout
+    assert "?? bundle/plan.yaml" in untracked.splitlines() and "bundle-secrets" not in untracked, untracked
     assert mode(secrets_dir / "kubeconfig") == 0o600
     for host in ("cp1", "w1", "w4"):
         full = secrets_dir / "nodes" / host / "config.yaml"

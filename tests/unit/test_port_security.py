@@ -13,7 +13,9 @@ for, what the bundle shows and never holds, and the webhook certificate logic. T
 from __future__ import absolute_import, division, print_function
 
 import base64
+import copy
 import datetime
+import functools
 import json
 
 import celpy
@@ -27,7 +29,8 @@ from test_admission_policies import (CONDITION_ROOTS, KUBERNETES_CEL_FUNCTIONS, 
 from test_cluster_network_fixtures import CHAINED, WITH_CILIUM, build, problems, release, render
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import port_security as ps
-from ansible_collections.netstack.baremetal.plugins.module_utils import report, webhook_tls
+from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_mod
+from ansible_collections.netstack.baremetal.plugins.module_utils import webhook_tls
 
 ANNOTATION = ps.ANNOTATION
 OLD, NEW = "1.33.5", "1.36.2"
@@ -61,6 +64,19 @@ def _by_kind(objects, kind):
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def _bundled(version):
+    """The port-security objects as the bundle holds them (the manifest file releases.yaml names)."""
+    files = render(_plan(version=version))
+    (entry,) = [r for r in yaml.safe_load(files["cluster_network/releases.yaml"])["releases"]
+                if r["name"] == "port-security"]
+    return tuple(yaml.safe_load_all(files["cluster_network/" + entry["manifest_file"]]))
+
+
+def _bundled_policy(kind, version=NEW):
+    return copy.deepcopy(_by_kind(_bundled(version), kind))
+
+
 # --- what the plan installs -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("node_os,variant", CHAINED)
@@ -74,7 +90,7 @@ def test_kubernetes_1_36_gets_admission_policies_and_drops_the_webhook(node_os, 
                                       ("ValidatingAdmissionPolicy", ps.POLICY_NAME),
                                       ("ValidatingAdmissionPolicyBinding", ps.POLICY_NAME)]
     assert rel["webhook_tls"] is None and rel["wait_for"] == [] and rel["secrets"] == []
-    removed = [(r["kind"], r["name"]) for r in rel["remove"]]
+    removed = [(r["kind"], r["metadata"]["name"]) for r in rel["remove"]]
     assert removed[0] == ("MutatingWebhookConfiguration", ps.WEBHOOK_NAME)  # stop calling it before it goes
     assert set(removed) >= {("Deployment", ps.WEBHOOK_NAME), ("Secret", ps.WEBHOOK_TLS_SECRET),
                             ("CiliumClusterwideNetworkPolicy", ps.WEBHOOK_CALLERS_POLICY)}
@@ -112,6 +128,28 @@ def test_older_kubernetes_gets_the_reference_webhook(node_os, variant):
     assert hook["failurePolicy"] == "Fail" and hook["sideEffects"] == "None"
     assert hook["rules"][0]["operations"] == ["CREATE"] and hook["rules"][0]["resources"] == ["pods"]
     assert "caBundle" not in hook["clientConfig"]       # filled in apply mode
+    # docs/cluster_network.md: two replicas, system-cluster-critical, anti-affinity, a PodDisruptionBudget
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["template"]["spec"]["priorityClassName"] == "system-cluster-critical"
+    (spread,) = deployment["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"]
+    assert spread["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert spread["podAffinityTerm"]["labelSelector"]["matchLabels"].items() <= pod_labels.items()
+    budget = _by_kind(rel["objects"], "PodDisruptionBudget")["spec"]
+    assert budget["minAvailable"] == 1 and budget["selector"]["matchLabels"].items() <= pod_labels.items()
+    # only the API server calls it: every pod and the world are denied on the webhook's port, host is not
+    callers = _by_kind(rel["objects"], "CiliumClusterwideNetworkPolicy")["spec"]
+    assert callers["endpointSelector"]["matchLabels"] == {"k8s:io.kubernetes.pod.namespace": "cozy-kubeovn",
+                                                          "app.kubernetes.io/name": ps.WEBHOOK_NAME}
+    assert [rule.get("fromEntities") for rule in callers["ingressDeny"]] == [None, ["world"]]
+    assert callers["ingressDeny"][0]["fromEndpoints"] == [{"matchExpressions": [
+        {"key": "k8s:io.kubernetes.pod.namespace", "operator": "Exists"}]}]
+    service = _by_kind(rel["objects"], "Service")["spec"]
+    (target,) = {p["targetPort"] for p in service["ports"]}
+    for rule in callers["ingressDeny"]:
+        assert rule["toPorts"] == [{"ports": [{"port": str(target), "protocol": "TCP"}]}]
+    assert "ingress" not in callers    # deny-only: nothing else about the webhook's pods changes
 
 
 def test_the_webhook_namespace_is_a_system_namespace_even_when_moved():
@@ -132,7 +170,7 @@ def test_turned_off_removes_everything_validating_policy_first(version, mutating
     plan = _plan(version=version, port_security=False)
     rel = release(plan, "port-security")
     assert rel["objects"] == [] and rel["webhook_tls"] is None
-    removed = [(r["kind"], r["name"]) for r in rel["remove"]]
+    removed = [(r["kind"], r["metadata"]["name"]) for r in rel["remove"]]
     assert removed[:2] == [("ValidatingAdmissionPolicy", ps.POLICY_NAME),
                            ("ValidatingAdmissionPolicyBinding", ps.POLICY_NAME)]
     assert (("MutatingAdmissionPolicy", ps.POLICY_NAME) in removed) is mutating_removed
@@ -226,7 +264,7 @@ def _request(pod, operation):
 
 @pytest.fixture(scope="module")
 def validating():
-    return ps.validating_policy(ps.excluded_namespaces([]))
+    return _bundled_policy("ValidatingAdmissionPolicy")
 
 
 @pytest.mark.parametrize("annotation,allowed", [("true", True), (None, False), ("false", False), ("", False),
@@ -261,7 +299,7 @@ def test_delete_is_not_matched(validating):
 
 @pytest.mark.parametrize("annotation,mutated", [(None, True), ("false", True), ("", True), ("true", False)])
 def test_mutating_policy_only_acts_when_the_value_is_not_true(annotation, mutated):
-    policy = ps.mutating_policy(["kube-system"])
+    policy = _bundled_policy("MutatingAdmissionPolicy")
     (condition,) = policy["spec"]["matchConditions"]
     activation = {"object": celpy.json_to_cel(_pod("p", annotation)), "oldObject": celpy.json_to_cel(None),
                   "request": celpy.json_to_cel(_request(_pod("p"), "CREATE"))}
@@ -277,14 +315,13 @@ def test_mutating_policy_only_acts_when_the_value_is_not_true(annotation, mutate
 
 
 def _expressions():
-    excluded = ps.excluded_namespaces([])
-    validating = ps.validating_policy(excluded)
+    validating = _bundled_policy("ValidatingAdmissionPolicy")
     found = [("validating", "variables.%s" % v["name"], v["expression"]) for v in validating["spec"]["variables"]]
     for position, item in enumerate(validating["spec"]["validations"]):
         found.append(("validating", "validations[%d]" % position, item["expression"]))
         if "messageExpression" in item:
             found.append(("validating", "validations[%d].messageExpression" % position, item["messageExpression"]))
-    for item in ps.mutating_policy(excluded)["spec"]["matchConditions"]:
+    for item in _bundled_policy("MutatingAdmissionPolicy")["spec"]["matchConditions"]:
         found.append(("mutating", "matchConditions.%s" % item["name"], item["expression"]))
     return found
 
@@ -332,10 +369,14 @@ def test_bundle_shows_removals_and_the_certificate_but_holds_no_key(version):
 
 
 def test_the_report_says_who_checks_source_addresses():
+    """The row "pod source addresses" of the rendered report (report.md)."""
     def text(variant, **kwargs):
-        features = {"port_security": kwargs.pop("port_security")} if "port_security" in kwargs else {}
-        return report._source_address_text({"variant": variant, "features": features,
-                                            "kubernetes_version": kwargs.get("version", NEW)})
+        node_os = "kubeadm" if variant.endswith("-generic") else "talos"
+        plan = _plan(node_os, variant, version=kwargs.get("version", NEW),
+                     port_security=kwargs.get("port_security", "unset"))
+        rendered = plan_mod.render_bundle(plan, ["plan"])["report.md"]
+        (row,) = [line for line in rendered.splitlines() if line.startswith("| pod source addresses |")]
+        return row.split("|")[2].strip()
     assert "MutatingAdmissionPolicy" in text("kubeovn-cilium")
     assert "webhook" in text("kubeovn-cilium-generic", version=OLD)
     assert text("kubeovn-cilium", port_security=False).startswith("NOT checked")

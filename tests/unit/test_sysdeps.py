@@ -109,6 +109,7 @@ VENV = {
 NOT_NEEDED = {
     "rpm": "tests/fresh/sysdeps.py looks for it to tell the platform",
     "policy-rc.d": "written into the fake nodes by the kubeadm_nodes scenario, never run by a test",
+    "down": "../shared/kube-api/down, the kit's own script (scan_tree reads its commands)",
 }
 
 # Role commands that never run on the machine `make test` runs on, each with the reason.
@@ -161,9 +162,12 @@ def _call_name(func):
 
 
 def _first_literal(node):
-    """The command of an argv: the first element of a list/tuple literal when it is a string."""
+    """The command of an argv: the first element of a list/tuple literal when it is a string, or an
+    ``os.path.join(DIR, "x")`` whose last part is (``[os.path.join(BIN, "ansible-vault"), ...]``)."""
     if isinstance(node, (ast.List, ast.Tuple)) and node.elts:
         head = node.elts[0]
+        if isinstance(head, ast.Call) and _call_name(head.func) == "join" and head.args:
+            head = head.args[-1]
         if isinstance(head, ast.Constant) and isinstance(head.value, str):
             return head.value
     return None
@@ -458,6 +462,7 @@ def test_bindep_selectors_mean_what_bindep_means(selectors, profile, platform, i
     ("python", 'import shutil\nif shutil.which("foo-tool") is None:\n    pass\n'),
     ("python", 'import subprocess\nsubprocess.run(["foo-tool", "--version"], check=True)\n'),
     ("python", 'import subprocess\nsubprocess.check_output(("foo-tool", "x"))\n'),
+    ("python", 'import os, subprocess\nsubprocess.run([os.path.join(BIN, "foo-tool"), "x"], check=True)\n'),
     ("python", 'def _run(argv):\n    pass\n_run(["foo-tool", "up"])\n'),
     ("python", 'import subprocess\nsubprocess.run("foo-tool --x | head", shell=True)\n'),
     ("python", 'TOOL = "/usr/sbin/foo-tool"\n'),

@@ -167,7 +167,9 @@ CASES = [
     ("node in an unknown rack", _set(node, "rack", "r9"), "hosts.r1-n1.netstack_node.rack",
      "rack 'r9' does not exist"),
     ("node index zero", _set(node, "index", 0), "hosts.r1-n1.netstack_node.index", "below the minimum 1"),
-    ("uplink to another rack's switch", _uplink("r1-n1", 0, "switch", "r2-sw1"),
+    # onto a port no other node is cabled to: the rack is the one mistake
+    ("uplink to another rack's switch", _all(_uplink("r1-n1", 0, "switch", "r2-sw1"),
+                                             _uplink("r1-n1", 0, "port", "Ethernet48")),
      "hosts.r1-n1.netstack_node.uplinks[0].switch", "is in rack 'r2'"),
     ("switch port cabled twice", _uplink("r1-n2", 0, "port", "Ethernet1"),
      "hosts.r1-n", "is already cabled to"),

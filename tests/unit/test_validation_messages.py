@@ -29,10 +29,7 @@ SECRET = {"vault_bgp": "not-a-real-password"}   # sitegen's netstack_fabric.bgp.
 NO_HINT_YET = {}
 
 # Catalogue cases that may give more than one problem, each with the reason.
-SEVERAL_PROBLEMS = {
-    "uplink to another rack's switch": "the uplink is moved onto a port another node is cabled to: two keys "
-                                       "(inventory._check_hosts / _check_switch_ports, physical checks change)",
-}
+SEVERAL_PROBLEMS = {}
 
 
 def _groups_and_hostvars(site):

@@ -15,22 +15,9 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import plan as 
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 
 import sitegen
+from test_validation import _all, _uplink, cluster, node
 
 PASSWORD_VAR = "vault_bgp"   # sitegen's netstack_fabric.bgp.password_var
-
-
-def node(site, host="r1-n1"):
-    return site[1][host]["netstack_node"]
-
-
-def cluster(site):
-    return site[0]["netstack_cluster"]
-
-
-def _uplink(host, position, key, value):
-    def mutate(site):
-        node(site, host)["uplinks"][position][key] = value
-    return mutate
 
 
 def _rename_node(old, new):
@@ -103,13 +90,6 @@ def _rack_scope(site):
     cluster(site)["bgp_speakers"] = {"scope": "rack"}
     for entry in site[1].values():
         entry["netstack_node"]["labels"] = {"topology.kubernetes.io/zone": entry["netstack_node"]["rack"]}
-
-
-def _all(*mutations):
-    def mutate(site):
-        for m in mutations:
-            m(site)
-    return mutate
 
 
 LONG_KUBEADM_NAME = "r2-n1." + "x" * 60
