@@ -16,9 +16,12 @@
 * ``tenant_removal(site, name, state, force)``: which namespace, whether it
   may go (the inventory is the source of truth: a tenant still in
   ``netstack_tenants`` is never removed), and the removal rounds.
+* ``apply_to_cluster(cluster, section, ...)``: the whole apply of the tenants
+  section (``netstack.baremetal.tenants_apply``): read the live objects (scoped
+  to the tenant for ``add_tenant.yml``), order them with ``apply_batches``,
+  apply each phase in parallel requests, truthfully changed, with diffs.
 
-No Ansible imports: the plan action and the ``tenant_apply_batches`` filter
-call these functions.
+No Ansible imports: the plan and tenants_apply actions call these functions.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -26,9 +29,13 @@ __metaclass__ = type
 
 import copy
 
+from concurrent.futures import ThreadPoolExecutor
+
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_policies as tp
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_removal as rm
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as core
+from ansible_collections.netstack.baremetal.plugins.module_utils.kube.batch import Batch
+from ansible_collections.netstack.baremetal.plugins.module_utils.kube.client import object_ref
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import did_you_mean
 
 MANAGED_KINDS = ("Namespace", "Subnet", tp.CNP_KIND, tp.CCNP_KIND)
@@ -124,6 +131,72 @@ def ref_object(ref):
     if ref.get("namespace"):
         metadata["namespace"] = ref["namespace"]
     return {"apiVersion": ref["apiVersion"], "kind": ref["kind"], "metadata": metadata}
+
+
+# --- the apply ----------------------------------------------------------------
+
+AWAITING_NOTE = "(not dry-run: its namespace is created by this run)"
+
+
+def live_reads(section):
+    """``[(api_version, kind, namespace, label_selector, field_selector)]`` that read what ``apply_batches``
+    compares. One tenant (``add_tenant.yml``): its Namespace by name, its CiliumNetworkPolicies in its namespace,
+    the cluster-scoped kinds by its tenant label, so the reads stay flat however many tenants the cluster has
+    (its ancestors' objects are not read: the plan of one tenant holds none of them)."""
+    partial = bool(section.get("partial"))
+    first = section["tenants"][0]["namespace"] if partial and section["tenants"] else None
+    labels = ["%s=%s" % (tp.MANAGED_BY_LABEL, tp.MANAGED_BY_VALUE)] + (
+        ["%s=%s" % (tp.TENANT_LABEL, first)] if partial else [])
+    reads = [("v1", "Namespace", None, None, ["metadata.name=%s" % first] if partial else None)]
+    if section.get("policies_enforced", True):
+        reads.append(("cilium.io/v2", tp.CNP_KIND, first, labels, None))
+        reads.append(("cilium.io/v2", tp.CCNP_KIND, None, labels, None))
+    if str(section.get("variant", "")).startswith("kubeovn"):
+        reads.append(("kubeovn.io/v1", "Subnet", None, labels, None))
+    return reads
+
+
+def apply_to_cluster(cluster, section, field_manager, check=False, with_diff=False):
+    """Apply the tenants ``section`` of the plan to ``cluster`` (``kube.client.Cluster``), phase by phase.
+
+    Returns ``{changed, phases: [{stage, changed, unchanged, deleted, awaiting_namespace}], diff,
+    pending_namespaces, errors}``; a phase with errors ends the run (the next phase may narrow what this one
+    should have widened). Check mode is a server-side dry run; objects whose namespace this run creates cannot be
+    dry-run and are shown against nothing instead (``awaiting_namespace``).
+    """
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reads = list(pool.map(lambda r: cluster.list(r[0], r[1], namespace=r[2], label_selector=r[3],
+                                                     field_selector=r[4]), live_reads(section)))
+    existing = [obj for found in reads for obj in found]
+    wanted = [obj for entry in section["tenants"] for obj in entry["objects"]]
+    batches = apply_batches(existing, wanted, section.get("label_domain", rm.DEFAULT_LABEL_DOMAIN))
+    run = Batch(cluster, existing, field_manager, dry_run=check, with_diff=with_diff)
+    result = {"phases": [], "pending_namespaces": [], "errors": []}
+    for batch in batches:
+        awaiting = batch["awaiting_namespace"] if check else []
+        waiting = set(id(obj) for obj in awaiting)     # the same objects as in apply (apply_batches)
+        sent = [obj for obj in batch["apply"] if id(obj) not in waiting]
+        before_changed, before_unchanged = len(run.changed), len(run.unchanged)
+        run.apply(sent)
+        run.announce(awaiting, AWAITING_NOTE)
+        applied = run.changed[before_changed:]
+        if not run.errors:
+            run.delete(batch["delete"])
+        result["phases"].append({
+            "stage": batch["stage"], "changed": [r for r in run.changed[before_changed:] if r in applied],
+            "deleted": [r for r in run.changed[before_changed:] if r not in applied],
+            "unchanged": len(run.unchanged) - before_unchanged,
+            "awaiting_namespace": [object_ref(obj) for obj in awaiting]})
+        if check:
+            result["pending_namespaces"].extend(obj["metadata"]["name"] for obj in batch["apply"]
+                                                if obj["kind"] == "Namespace")
+        if run.errors:
+            result["errors"] = ["phase %s: %s" % (batch["stage"], exc) for exc in run.errors]
+            break
+    result["changed"] = bool(run.changed)
+    result["diff"] = run.diff
+    result["pending_namespaces"] = sorted(set(result["pending_namespaces"]))
+    return result
 
 
 # --- recorded cluster state -------------------------------------------------

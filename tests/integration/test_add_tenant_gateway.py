@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -102,7 +103,9 @@ def day2(own_api, tmp_path_factory):
 
 def test_add_tenant_applies_the_gateway_objects(day2):
     carol_output = day2["runs"]["carol"][1]
-    assert "Apply the batch (server-side), tenant" in carol_output
+    report = carol_output[carol_output.index("TASK [netstack.baremetal.gateway : Report the change by batch]"):]
+    assert re.search(r"^\s+name: tenant$", report, re.M), carol_output[-4000:]
+    assert "- Gateway tenant-carol/cozystack" in report
     dyn = day2["dyn"]
     for kind, api_version, name in (("Gateway", "gateway.networking.k8s.io/v1", "cozystack"),
                                     ("Issuer", "cert-manager.io/v1", "cozystack-gateway"),

@@ -821,20 +821,6 @@ def test_random_changes_prune_the_difference(tenants, changes, mode):
     assert len(stale) == len(set(_ref(o) for o in stale))
 
 
-def test_gateway_stale_filter():
-    from ansible.errors import AnsibleFilterError
-    from ansible_collections.netstack.baremetal.plugins.filter.gateway_stale import FilterModule
-    stale_filter = FilterModule().filters()["gateway_stale"]
-    section = planned(_http01_site())
-    leftover = _listed("Gateway", "tenant-bob", "cozystack", dict(OWNED, **{"cozystack.io/gateway": "tenant-bob"}))
-    register = {"results": [{"resources": [leftover]}, {"resources": objects(section, "Gateway")}]}
-    assert stale_filter(section["prune"], register) == [{
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-        "metadata": {"name": "cozystack", "namespace": "tenant-bob"}}]
-    with pytest.raises(AnsibleFilterError, match="gateway.prune"):
-        stale_filter(section["apply"], register)
-
-
 # --- before applying: the tenant namespaces must be the tenants area's ---------
 
 def _namespace(name, labels=None, deleting=False):
@@ -872,16 +858,3 @@ def test_unready_tenant_namespaces(example_plan):
     # check mode: what the tenants role of the same run would create or complete counts as applied
     assert gw.unready_tenant_namespaces(tenants, live, ["tenant-root", "tenant-bob"]) == [
         {"tenant": "dev", "namespace": "tenant-alice-dev", "reason": "being deleted"}]
-
-
-def test_gateway_unready_namespaces_filter(example_plan):
-    from ansible.errors import AnsibleFilterError
-    from ansible_collections.netstack.baremetal.plugins.filter.gateway_unready_namespaces import FilterModule
-    unready = FilterModule().filters()["gateway_unready_namespaces"]
-    tenants = example_plan["gateway"]["tenants"]
-    assert [u["namespace"] for u in unready(tenants, [])] == [
-        "tenant-root", "tenant-alice", "tenant-alice-dev", "tenant-alice-dev-feature", "tenant-alice-staging",
-        "tenant-bob"]
-    assert unready(tenants, [], [t["namespace"] for t in tenants]) == []
-    with pytest.raises(AnsibleFilterError, match="gateway.tenants"):
-        unready({"tenants": tenants}, [])

@@ -26,6 +26,7 @@ import base64
 import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -336,9 +337,10 @@ def test_apply_mode_against_a_fake_api_server(first_apply):
     # the pruning step listed every kind the area owns by its labels, after the last apply, and found nothing
     lists = [i for i, e in enumerate(log) if e["verb"] == "list" and "cozystack.io/gateway" in e["selector"]]
     assert len(lists) == 4 and min(lists) > max(i for i, e in enumerate(log) if e["verb"] == "apply")
-    assert [e["kind"] for e in log if e["verb"] == "list" and "managed-by-cozystack" in e["selector"]] == [
-        "ValidatingAdmissionPolicyBinding", "ValidatingAdmissionPolicy"]
-    assert not [e for e in log if e["verb"] == "delete"] and "nothing to delete" in output
+    # (the kinds are listed in parallel: any order; the deletes keep the plan's order, test_day2_prune)
+    assert sorted(e["kind"] for e in log if e["verb"] == "list" and "managed-by-cozystack" in e["selector"]) == [
+        "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
+    assert not [e for e in log if e["verb"] == "delete"] and re.search(r"^\s+pruned: \[\]$", output, re.M)
     # idempotence (a second run changes nothing) and check mode: test_day2_prune, from this state
 
 
@@ -411,10 +413,12 @@ def test_day2_prune(first_apply, server, tmp_path):
     output = _run(inventory, "--check", "--diff")
     assert server.objects == before
     assert server.deleted() == [] and server.deleted(dry_run=True) == stale
-    assert "would delete (check mode)" in output and "Gateway tenant-alice cozystack" in output
-    assert "ValidatingAdmissionPolicy - cozystack-tenant-host-policy" in output
-    shown = output[output.index("Show the changes of the batch (--diff), gateways"):]
-    shown = shown[:shown.index("TASK [")]
+    pruned = output[output.index("TASK [netstack.baremetal.gateway : Report the change by batch]"):]
+    pruned = pruned[pruned.index("pruned:"):]
+    assert "- Gateway tenant-alice/cozystack" in pruned and "- ValidatingAdmissionPolicy cozystack-tenant-host-policy" in pruned
+    assert "+++ after: Gateway tenant-alice/cozystack (deleted)" in output
+    shown = output[output.index("+++ after: Gateway tenant-root/cozystack"):]
+    shown = re.split(r"^(?:--- before:|TASK \[)", shown, maxsplit=1, flags=re.M)[0]
     assert "*.alice.example.org" in shown     # root's Gateway takes alice's names
 
     # apply: root's Gateway takes alice's names first, then the stale objects go, in order, and nothing else
@@ -439,7 +443,7 @@ def test_day2_prune(first_apply, server, tmp_path):
     output = _run(inventory)
     assert recap(output)["localhost"]["changed"] == 0, output[-4000:]
     assert len(server.log) > start and server.deleted(server.log[start:]) == []
-    assert "nothing to delete" in output
+    assert "pruned:" not in output          # nothing changed: no report at all
 
 
 def test_apply_mode_stops_before_sending_anything_without_the_crds(tmp_path, kube):
