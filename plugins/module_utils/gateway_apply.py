@@ -86,11 +86,13 @@ def live_namespaces(cluster, section, selected):
     """The live Namespaces the run needs: all of them for the whole inventory (the namespace check reads every
     planned tenant's), only those the batches name for one tenant (read by name, in parallel)."""
     if not section.get("partial"):
-        return cluster.list("v1", "Namespace")
+        return cluster.list("v1", "Namespace", cached=True)
     names = _namespaces_named(section, selected)
+
+    def named(name):
+        return cluster.list("v1", "Namespace", field_selector=["metadata.name=%s" % name], cached=True)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        found = pool.map(lambda name: cluster.list("v1", "Namespace", field_selector=["metadata.name=%s" % name]),
-                         names)
+        found = list(pool.map(named, names))
     return [obj for objects in found for obj in objects]
 
 
@@ -179,7 +181,7 @@ def stale_objects(cluster, section, only=()):
 
     def listed(kind):
         try:
-            return cluster.list(kind["api_version"], kind["kind"], label_selector=kind["label_selectors"])
+            return cluster.list(kind["api_version"], kind["kind"], label_selector=kind["label_selectors"], cached=True)
         except KubeError as exc:
             if exc.status == 404:
                 return []

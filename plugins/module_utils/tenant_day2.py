@@ -166,7 +166,7 @@ def apply_to_cluster(cluster, section, field_manager, check=False, with_diff=Fal
     """
     with ThreadPoolExecutor(max_workers=4) as pool:
         reads = list(pool.map(lambda r: cluster.list(r[0], r[1], namespace=r[2], label_selector=r[3],
-                                                     field_selector=r[4]), live_reads(section)))
+                                                     field_selector=r[4], cached=True), live_reads(section)))
     existing = [obj for found in reads for obj in found]
     wanted = [obj for entry in section["tenants"] for obj in entry["objects"]]
     batches = apply_batches(existing, wanted, section.get("label_domain", rm.DEFAULT_LABEL_DOMAIN))

@@ -148,6 +148,11 @@ def test_list_follows_continue_and_sets_kind(api, cluster):
     assert {(o["apiVersion"], o["kind"]) for o in found} == {("v1", "Namespace")}
     pages = [c for c in api.calls if c[0] == "GET" and c[1] == "/api/v1/namespaces"]
     assert len(pages) == 3 and [p[2].get("continue") for p in pages] == [None, "2", "4"]
+    assert not [p for p in pages if "resourceVersion" in p[2]]           # consistent by default
+    api.calls[:] = []
+    assert [o["metadata"]["name"] for o in cluster.list("v1", "Namespace", cached=True)] == list("abcde")
+    # from the watch cache: the first page names version 0, a continued page only its token (the server refuses both)
+    assert [p[2].get("resourceVersion") for p in api.calls] == ["0", None, None]
 
 
 def test_throttling_is_retried_and_other_failures_are_not(api, cluster):
@@ -221,6 +226,8 @@ def test_apply_to_cluster_check_mode_sends_no_write_and_shows_what_waits(api, cl
     assert outcome["pending_namespaces"] == ["tenant-a"]
     assert any(d["after_header"] == "CiliumNetworkPolicy tenant-a/allow " + tenant_day2.AWAITING_NOTE
                for d in outcome["diff"])
+    reads = [c for c in api.calls if c[0] == "GET" and ("/namespaces" in c[1] or "ciliumclusterwide" in c[1])]
+    assert reads and all(c[2].get("resourceVersion") == "0" for c in reads)      # decided from the watch cache
     # applied for real, then run again: nothing sent, nothing changed
     first = tenant_day2.apply_to_cluster(cluster, _section(planned), "netstack-tenants")
     assert first["changed"] and not first["errors"] and len(api.objects) == 2

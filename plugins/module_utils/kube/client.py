@@ -115,9 +115,15 @@ class Cluster(object):
 
     # --- reads ---------------------------------------------------------------------------------------------
 
-    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None):
-        """Every object of ``kind`` (in ``namespace``, or all), as dicts with ``apiVersion`` and ``kind`` set."""
-        query = []
+    def list(self, api_version, kind, namespace=None, label_selector=None, field_selector=None, cached=False):
+        """Every object of ``kind`` (in ``namespace``, or all), as dicts with ``apiVersion`` and ``kind`` set.
+
+        ``cached``: from the API server's watch cache (``resourceVersion=0``, possibly a few milliseconds old)
+        instead of a consistent read, which a server without a consistent cache serves from etcd: every object of
+        the kind read and decoded to return the few a label selects (0.8 s for 10,000 policies, against 0.02 s).
+        For reads that decide what to send: a server-side apply of an object that is already as planned changes
+        nothing, and a change made during those milliseconds is found by the next run."""
+        query = [("resourceVersion", "0")] if cached else []
         if label_selector:
             query.append(("labelSelector", ",".join(label_selector) if isinstance(label_selector, (list, tuple))
                           else label_selector))
@@ -127,7 +133,9 @@ class Cluster(object):
         path = self.path(api_version, kind, namespace)
         items, token = [], None
         while True:
-            page = query + [("limit", str(LIST_PAGE))] + ([("continue", token)] if token else [])
+            # a continued page names no version (the server refuses both): the token carries it
+            page = ([q for q in query if q[0] != "resourceVersion"] + [("continue", token)] if token else query) \
+                + [("limit", str(LIST_PAGE))]
             answer = self.call("GET", path, page, what="list %s" % kind)
             for item in answer.get("items") or []:
                 item["apiVersion"], item["kind"] = api_version, kind
