@@ -17,7 +17,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import gateway_apply
+from ansible_collections.netstack.baremetal.plugins.module_utils import gateway_apply, plan_cache
 from ansible_collections.netstack.baremetal.plugins.module_utils.kube.batch import errors_message
 from ansible_collections.netstack.baremetal.plugins.module_utils.kube.client import (
     connect, connection_settings, failure_message)
@@ -38,7 +38,11 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         args = self._task.args
-        plan = task_vars.get(args.get("plan_var") or "netstack_plan")
+        try:
+            plan = plan_cache.from_fact(task_vars.get(args.get("plan_var") or "netstack_plan"))
+        except plan_cache.CacheGone as exc:
+            result.update(failed=True, msg=to_text(exc))
+            return result
         section = plan.get("gateway") if isinstance(plan, dict) else None
         if not isinstance(section, dict) or not isinstance(section.get("apply"), list) \
                 or not (section.get("partial") or isinstance(section.get("prune"), dict)):

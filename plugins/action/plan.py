@@ -14,6 +14,7 @@ __metaclass__ = type
 import os
 import time
 
+from ansible import constants as C
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.module_utils.parsing.convert_bool import boolean
@@ -25,7 +26,7 @@ try:
 except ImportError:  # not the ansible-core 2.19+ meta/runtime.yml requires: the vault warning is skipped
     VaultHelper = is_encrypted_file = Origin = None
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import inventory, plan as plan_core, secret_vars
+from ansible_collections.netstack.baremetal.plugins.module_utils import inventory, plan as plan_core, plan_cache, secret_vars
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 from ansible_collections.netstack.baremetal.plugins.module_utils.schema_check import plain_copy
 
@@ -61,10 +62,16 @@ class ActionModule(ActionBase):
         started = time.time()
         fingerprint = plan_core.inventory_fingerprint(inventory_vars, nodes, switches)
         previous = task_vars.get("netstack_plan")
+        reusable = None
         if isinstance(previous, dict) and previous.get("fingerprint") == fingerprint \
                 and previous.get("format") == plan_core.PLAN_FORMAT:
+            try:
+                reusable = plan_cache.from_fact(previous)
+            except plan_cache.CacheGone:
+                reusable = None     # a fact kept from another run: plan again
+        if reusable is not None:
             # An earlier play of this run (site.yml) planned the same inventory: reuse, do not recompute.
-            the_plan = plain_copy(previous)
+            the_plan = plain_copy(reusable)
             result["plan_reused"] = True
         else:
             try:
@@ -107,7 +114,7 @@ class ActionModule(ActionBase):
             result["changed_files"] = changed_files
             if self._play_context.diff and diffs:
                 result["diff"] = diffs
-        result["ansible_facts"] = {"netstack_plan": the_plan}
+        result["ansible_facts"] = {"netstack_plan": plan_cache.to_fact(the_plan, C.DEFAULT_LOCAL_TMP)}
         if args.get("profile"):
             result["timings"] = timings
         return result
@@ -138,7 +145,7 @@ class ActionModule(ActionBase):
             return result
         bundle_dir = the_plan["bundle_dir"]
         result.update(bundle_dir=bundle_dir, secrets_dir=the_plan["secrets_dir"], changed=False)
-        facts = {"netstack_plan": the_plan}
+        facts = {"netstack_plan": plan_cache.to_fact(the_plan, C.DEFAULT_LOCAL_TMP)}
         obsolete = []
         if remove:
             removal = the_plan["tenant_removal"]

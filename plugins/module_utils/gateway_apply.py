@@ -77,7 +77,7 @@ def _namespaces_named(section, selected):
     for batch in selected:
         for obj in batch["objects"]:
             metadata = obj["metadata"]
-        names.add(metadata.get("namespace") or (metadata["name"] if obj["kind"] == "Namespace" else None))
+            names.add(metadata.get("namespace") or (metadata["name"] if obj["kind"] == "Namespace" else None))
     names.discard(None)
     return sorted(names)
 

@@ -69,15 +69,20 @@ options:
     description: Delete what this area labelled and the plan no longer holds, after the batches (whole inventory only).
     type: bool
     default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    support: full
+    platforms: posix
 notes:
   - Needs the C(kubernetes) Python package on the controller (as C(kubernetes.core) does).
 author:
-  - netstack.baremetal contributors
+  - netstack.baremetal contributors (@netstack)
 """
 
 EXAMPLES = r"""
@@ -133,3 +138,25 @@ report:
   returned: when something changed
   type: dict
 """
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        plan_var=dict(type="str", default="netstack_plan"),
+        apply=dict(type="bool"),
+        kubeconfig=dict(type="path"),
+        context=dict(type="str"),
+        field_manager=dict(type="str", default="netstack-gateway"),
+        batches=dict(type="list", elements="str", default=[]),
+        pending_namespaces=dict(type="list", elements="str"),
+        check_apis=dict(type="bool", default=True),
+        prune=dict(type="bool", default=True),
+    ), supports_check_mode=True)
+    module.fail_json(msg="netstack.baremetal.gateway_apply runs on the controller as an action plugin; "
+                         "it cannot run as a module on a remote host.")
+
+
+if __name__ == "__main__":
+    main()

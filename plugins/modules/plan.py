@@ -185,7 +185,11 @@ ansible_facts:
   type: complex
   contains:
     netstack_plan:
-      description: The whole plan, see docs/architecture.md (with O(tenant), the core plan and that tenant).
+      description:
+        - The whole plan, see docs/architecture.md (with O(tenant), the core plan and that tenant).
+        - Without the lists that grow with the tenants (C(tenants.tenants), C(gateway.apply), C(gateway.tenants),
+          C(gateway.prune)), each replaced by C(<key>_count); they are in the JSON file C(cache) names, in the run's
+          local temporary directory, which the apply actions read (Ansible processes every fact on every task).
       type: dict
       returned: success
     netstack_tenant:

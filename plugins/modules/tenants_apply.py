@@ -49,15 +49,20 @@ options:
     description: Server-side apply field manager (distinct from the gateway area's).
     type: str
     default: netstack-tenants
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
+  platform:
+    support: full
+    platforms: posix
 notes:
   - Needs the C(kubernetes) Python package on the controller (as C(kubernetes.core) does).
 author:
-  - netstack.baremetal contributors
+  - netstack.baremetal contributors (@netstack)
 """
 
 EXAMPLES = r"""
@@ -113,3 +118,21 @@ ansible_facts:
       elements: str
       returned: in check mode
 """
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(
+        plan_var=dict(type="str", default="netstack_plan"),
+        apply=dict(type="bool"),
+        kubeconfig=dict(type="path"),
+        context=dict(type="str"),
+        field_manager=dict(type="str", default="netstack-tenants"),
+    ), supports_check_mode=True)
+    module.fail_json(msg="netstack.baremetal.tenants_apply runs on the controller as an action plugin; "
+                         "it cannot run as a module on a remote host.")
+
+
+if __name__ == "__main__":
+    main()

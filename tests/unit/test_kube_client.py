@@ -75,6 +75,10 @@ class FakeApi(object):
         if selector:
             pairs = [s.split("=") for s in selector.split(",")]
             items = [o for o in items if all(o["metadata"].get("labels", {}).get(k) == v for k, v in pairs)]
+        field = query.get("fieldSelector")
+        if field:
+            assert field.startswith("metadata.name="), field
+            items = [o for o in items if o["metadata"]["name"] == field.split("=", 1)[1]]
         start = int(query.get("continue") or 0)
         chunk = items[start:start + self.page]
         more = str(start + self.page) if start + self.page < len(items) else ""
@@ -253,9 +257,24 @@ def test_one_tenant_reads_are_scoped_to_it():
                "tenants": [{"namespace": "tenant-x", "objects": []}]}
     reads = tenant_day2.live_reads(section)
     assert reads[0] == ("v1", "Namespace", None, None, ["metadata.name=tenant-x"])
-    scoped = [r for r in reads[1:]]
+    scoped = reads[1:]
     assert all("netstack.baremetal/tenant=tenant-x" in r[3] for r in scoped)
     assert [r[2] for r in scoped] == ["tenant-x", None, None]        # CNP in its namespace; CCNP, Subnet by label
     whole = tenant_day2.live_reads(dict(section, partial=False, variant="cilium"))
     assert [r[1] for r in whole] == ["Namespace", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]
     assert whole[0][4] is None and whole[1][2] is None
+
+
+def test_one_tenants_gateway_part_reads_only_the_namespaces_its_batches_name(api, cluster):
+    from ansible_collections.netstack.baremetal.plugins.module_utils import gateway_apply
+    for name in ("tenant-a", "cozy-dashboard", "other"):
+        cluster.apply(_namespace(name), "m")
+    section = {"partial": True, "apply": [
+        {"name": "tenant", "existing_only": False, "objects": [_cnp("tenant-a", "p"), _namespace("tenant-a")]},
+        {"name": "attached-namespaces", "existing_only": True,
+         "objects": [_namespace("cozy-dashboard"), _namespace("cozy-missing")]}]}
+    api.calls[:] = []
+    found = gateway_apply.live_namespaces(cluster, section, section["apply"])
+    assert sorted(o["metadata"]["name"] for o in found) == ["cozy-dashboard", "tenant-a"]
+    assert sorted(c[2]["fieldSelector"] for c in api.calls if c[0] == "GET") == [
+        "metadata.name=cozy-dashboard", "metadata.name=cozy-missing", "metadata.name=tenant-a"]

@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import copy
 
-import yaml
+from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
 
 SERVER_METADATA = ("managedFields", "resourceVersion", "generation", "creationTimestamp", "uid", "selfLink")
 ABSENT = ""
@@ -43,10 +43,19 @@ def changed(before, after):
     return comparable(before) != comparable(after)
 
 
+def _sorted(value):
+    if isinstance(value, dict):
+        return dict((key, _sorted(value[key])) for key in sorted(value))
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
 def _text(obj):
+    """YAML with sorted keys: the diff shows what changed, never an order the two sides happened to have."""
     if obj is None:
         return ABSENT
-    return yaml.safe_dump(obj, default_flow_style=False, sort_keys=True, width=120)
+    return dump_yaml(_sorted(obj))
 
 
 def diff_entry(ref, before, after, note=""):
