@@ -29,8 +29,10 @@ except ImportError:  # not the ansible-core 2.19+ meta/runtime.yml requires: the
 from ansible_collections.netstack.baremetal.plugins.module_utils import inventory, plan as plan_core, plan_cache, secret_vars
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 from ansible_collections.netstack.baremetal.plugins.module_utils.schema_check import plain_copy
+from ansible_collections.netstack.baremetal.plugins.plugin_utils import fabric_render
 
 DIFF_MAX_BYTES = 64 * 1024
+WRITTEN_KEY = "written"     # in the fact: the sections of this plan this run already wrote, and where
 
 
 class ActionModule(ActionBase):
@@ -65,6 +67,14 @@ class ActionModule(ActionBase):
         reusable = None
         if isinstance(previous, dict) and previous.get("fingerprint") == fingerprint \
                 and previous.get("format") == plan_core.PLAN_FORMAT:
+            if self._already_written(args, previous, sections):
+                # An earlier play of this run (site.yml) planned this inventory and wrote these sections: the fact
+                # stays as it is (setting a plan fact of 1,000 nodes again costs Ansible seconds).
+                result.update(changed=False, plan_reused=True, bundle_dir=previous["bundle_dir"],
+                              secrets_dir=previous.get("secrets_dir"), files=[], changed_files=[])
+                if args.get("profile"):
+                    result["timings"] = timings
+                return result
             try:
                 reusable = plan_cache.from_fact(previous)
             except plan_cache.CacheGone:
@@ -72,6 +82,7 @@ class ActionModule(ActionBase):
         if reusable is not None:
             # An earlier play of this run (site.yml) planned the same inventory: reuse, do not recompute.
             the_plan = plain_copy(reusable)
+            the_plan.pop(WRITTEN_KEY, None)
             result["plan_reused"] = True
         else:
             try:
@@ -97,11 +108,17 @@ class ActionModule(ActionBase):
         result["changed"] = False
         self._warn_stale_secrets(result, bundle_dir)
 
+        written = _written_sections(previous, the_plan) if reusable is not None else []
         if args.get("write_bundle", True):
             started = time.time()
+            # An earlier play of this run wrote these sections of this plan (site.yml, then each part's own play):
+            # the files are there, as they would be rendered again.
+            sections_to_write = [name for name in sections if name not in written]
             try:
-                artefacts = plan_core.render_bundle(the_plan, sections)
-            except (ValueError, PlanError) as exc:
+                artefacts = plan_core.render_bundle(the_plan, sections_to_write)
+                if "fabric" in sections_to_write:
+                    artefacts.update(fabric_render.render_configs(the_plan))
+            except (ValueError, PlanError, fabric_render.RenderError) as exc:
                 raise AnsibleActionFail(to_text(exc))
             leaks = self._leaks(task_vars, inventory_vars, artefacts)
             if leaks:
@@ -114,10 +131,23 @@ class ActionModule(ActionBase):
             result["changed_files"] = changed_files
             if self._play_context.diff and diffs:
                 result["diff"] = diffs
-        result["ansible_facts"] = {"netstack_plan": plan_cache.to_fact(the_plan, C.DEFAULT_LOCAL_TMP)}
+            written = sorted(set(written) | set(sections))
+        fact = plan_cache.to_fact(the_plan, C.DEFAULT_LOCAL_TMP)
+        fact[WRITTEN_KEY] = {"run": C.DEFAULT_LOCAL_TMP, "bundle_dir": the_plan["bundle_dir"], "sections": written}
+        result["ansible_facts"] = {"netstack_plan": fact}
         if args.get("profile"):
             result["timings"] = timings
         return result
+
+    @staticmethod
+    def _already_written(args, fact, sections):
+        """Whether the fact's plan, from this run, has every section asked for already in the bundle asked for."""
+        if not args.get("write_bundle", True) or not fact.get("bundle_dir"):
+            return False
+        wanted = args.get("bundle_dir")
+        if wanted and os.path.abspath(os.path.expanduser(wanted)) != fact["bundle_dir"]:
+            return False
+        return set(sections) <= set(_written_sections(fact, fact))
 
     def _day2(self, result, args, task_vars, collected, timings):
         """``tenant``: validate everything, plan and write only that tenant; with ``remove``: its removal plan."""
@@ -323,6 +353,16 @@ def _defined_vars(task_vars, hostvars, switches):
     cluster_network role that creates the speakers' password Secret, run) and on each switch."""
     return {"controller": _VariableNames(task_vars),
             "switches": dict((host, _VariableNames(hostvars[host])) for host in switches)}
+
+
+def _written_sections(fact, the_plan):
+    """The sections the fact says an earlier play of this run (not a fact kept from another run: the run's
+    temporary directory is in the record) wrote into this plan's bundle directory."""
+    record = fact.get(WRITTEN_KEY)
+    if not isinstance(record, dict) or record.get("run") != C.DEFAULT_LOCAL_TMP \
+            or record.get("bundle_dir") != the_plan["bundle_dir"]:
+        return []
+    return list(record.get("sections") or [])
 
 
 def _diff(relative, old, new):

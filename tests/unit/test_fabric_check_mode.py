@@ -4,8 +4,9 @@
 """Check mode tells the truth on the fabric: a module that cannot run in check mode is neither a change nor hidden.
 
 arista.eos.eos_route_maps does not support check mode, so Ansible skips it under ``--check``.
-* Render mode: rendering is offline, so the role runs it anyway: ``--check --diff`` after a render reports no
-  change on the EOS switch (it used to report the route maps as removed from the .cfg).
+* Render mode: rendering is offline (the plan action runs the modules in its helper process, never in check
+  mode): ``--check --diff`` after a render reports no change (it used to report the route maps as removed from
+  the .cfg).
 * Wherever it is skipped, the ``.cfg`` readback says NOT CHECKED with the payload instead of dropping it.
 (Apply mode ``--check`` prints a NOT CHECKED line from roles/fabric/tasks/eos.yml; there is no EOS to run it on.)
 """
@@ -67,8 +68,10 @@ def eos_rendered(tmp_path_factory):
 
 
 def test_render_check_diff_reports_no_false_change_on_eos(eos_rendered):
-    assert recap(eos_rendered["first"])["r1-leaf1"]["changed"] == 1          # the .cfg written
-    assert recap(eos_rendered["checked"])["r1-leaf1"]["changed"] == 0, eos_rendered["checked"][-4000:]
+    assert recap(eos_rendered["first"])["localhost"]["changed"] == 1         # the bundle, .cfg files too
+    assert recap(eos_rendered["first"])["r1-leaf1"]["changed"] == 0          # render mode: nothing on the switch
+    for host in ("localhost", "r1-leaf1"):
+        assert recap(eos_rendered["checked"])[host]["changed"] == 0, eos_rendered["checked"][-4000:]
     assert "NOT CHECKED on r1-leaf1" not in eos_rendered["checked"]     # route maps rendered, so checked
     cfg = eos_rendered["cfg"]
     assert "! --- eos_route_maps\n" in cfg and "route-map NETSTACK-FROM-NODES" in cfg

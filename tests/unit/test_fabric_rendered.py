@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netstack.baremetal contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/fabric.yml in render mode: the vendors' modules run with state: rendered, offline.
+"""playbooks/fabric.yml in render mode: the vendors' modules run with state: rendered, offline, in-process.
 
 The example inventory plus a fourth rack of Junos switches (the example has none) is rendered into a
-temporary bundle; every switch's ``fabric/<switch>.cfg`` is checked against the plan, and compared with
-its golden file in tests/unit/golden/fabric/rendered/ (regenerate after an intended change, then review):
+temporary bundle; every switch's ``fabric/<switch>.cfg`` is checked against the plan, byte for byte against what
+the fabric role's own tasks produce when each module runs as an Ansible task with state: rendered
+(tests/fixtures/fabric_render_with_modules.yml, the path before the in-process renderer), and against its golden
+file in tests/unit/golden/fabric/rendered/ (regenerate after an intended change, then review):
 
     NETSTACK_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/unit/test_fabric_rendered.py
 
@@ -57,6 +59,15 @@ def playbook(inventory, bundle, *extra):
     return output
 
 
+def render_with_modules(inventory, target):
+    """Every switch's .cfg as the role's tasks render it, one Ansible task per module: ``{switch: text}``."""
+    (target / "fabric").mkdir(parents=True)
+    rc, output = run_playbook(str(REPO / "tests" / "fixtures" / "fabric_render_with_modules.yml"), [inventory],
+                              "-e", "render_check_dir=%s" % target, "-e", "netstack_bundle_dir=%s" % target)
+    assert rc == 0, output[-6000:]
+    return {p.stem: p.read_text() for p in (target / "fabric").glob("*.cfg")}
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     base = tmp_path_factory.mktemp("fabric_rendered")
@@ -66,7 +77,8 @@ def rendered(tmp_path_factory):
     second = playbook(inventory, bundle, "--limit", "localhost,r1-leaf1,r2-leaf1,r4-leaf1,r3-leaf1")
     the_plan = plan_core.build_plan(*inventory_loader.load_inventory(inventory))
     cfgs = {p.stem: p.read_text() for p in (bundle / "fabric").glob("*.cfg")}
-    return {"plan": the_plan, "cfgs": cfgs, "first": first, "second": second, "bundle": bundle}
+    return {"plan": the_plan, "cfgs": cfgs, "first": first, "second": second, "bundle": bundle,
+            "inventory": inventory, "base": base}
 
 
 def sessions(plan, host):
@@ -88,12 +100,18 @@ def test_every_switch_has_a_rendered_config_and_no_secret(rendered):
 
 
 def test_a_second_render_changes_nothing(rendered):
-    # the switches' .cfg files: rendered module output is stable from run to run (fixed hash seed).
-    # localhost's plan write is left out: it also holds the other areas, which may change between the runs
-    # while the tree is being worked on; the fabric bundle's determinism is tested in test_fabric.py.
+    # rendered module output is stable from run to run (the helper's fixed hash seed; this run's differs)
     counts = recap(rendered["second"])
-    switches = {host: c["changed"] for host, c in counts.items() if host != "localhost"}
-    assert len(switches) == 4 and not any(switches.values()), rendered["second"][-3000:]
+    assert counts["localhost"]["changed"] == 0, rendered["second"][-3000:]
+    assert {host: c["changed"] for host, c in counts.items() if host != "localhost"} == dict(
+        (host, 0) for host in ("r1-leaf1", "r2-leaf1", "r3-leaf1", "r4-leaf1")), rendered["second"][-3000:]
+
+
+def test_in_process_render_is_byte_identical_to_the_modules_run_as_tasks(rendered):
+    by_tasks = render_with_modules(rendered["inventory"], rendered["base"] / "by_tasks")
+    assert sorted(by_tasks) == sorted(rendered["cfgs"])
+    for host, text in sorted(rendered["cfgs"].items()):
+        assert by_tasks[host] == text, host
 
 
 @pytest.mark.parametrize("host", ["r1-leaf1", "r1-leaf2"])
