@@ -61,8 +61,6 @@ class ActionModule(ActionBase):
         except (KeyError, ValueError) as exc:
             result.update(failed=True, msg="%s: %s" % (host, to_text(exc)))
             return result
-        output.update(switch=host, platform=config["platform"], network_os=config["network_os"],
-                      secrets=config["secrets"])
         result.update(platform=config["platform"], render=False)
         result["ansible_facts"] = {"fabric_switch_render": False, "fabric_switch": output}
         return result

@@ -72,16 +72,13 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import fabric
 
 def fabric_switch(plan, host, secrets=None, omit_passwords=False):
     try:
-        config = plan["fabric"]["switches"][host]
+        plan["fabric"]["switches"][host]
     except (KeyError, TypeError):
         raise AnsibleFilterError("fabric_switch: '%s' is not a switch of the plan" % host)
     try:
-        output = fabric.switch_output(plan, host, secrets=secrets, omit_passwords=omit_passwords)
+        return fabric.switch_output(plan, host, secrets=secrets, omit_passwords=omit_passwords)
     except ValueError as exc:
         raise AnsibleFilterError("fabric_switch: %s" % exc)
-    output.update(switch=host, platform=config["platform"], network_os=config["network_os"],
-                  secrets=config["secrets"])
-    return output
 
 
 class FilterModule(object):

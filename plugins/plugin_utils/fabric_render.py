@@ -27,7 +27,7 @@ import json
 import os
 import subprocess
 import sys
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import readback, switch_output
 
@@ -53,13 +53,7 @@ class RenderError(Exception):
 
 def switch_outputs(plan):
     """``{switch: output}``: what ``fabric_switch`` gives the role in render mode (passwords left out)."""
-    outputs = {}
-    for host, config in sorted(plan["fabric"]["switches"].items()):
-        output = switch_output(plan, host, omit_passwords=True)
-        output.update(switch=host, platform=config["platform"], network_os=config["network_os"],
-                      secrets=config["secrets"])
-        outputs[host] = output
-    return outputs
+    return dict((host, switch_output(plan, host, omit_passwords=True)) for host in sorted(plan["fabric"]["switches"]))
 
 
 def jobs_of(outputs):
@@ -113,44 +107,34 @@ def render_configs(plan, collection_paths=None, python=None):
 
 
 def _run_helper(jobs, collection_paths, python):
-    """The results of ``jobs``, in order, from helper processes (one per CPU, at most ``MAX_HELPERS``), each given
-    whole switches in turn."""
+    """The results of ``jobs``, in order, from helper processes run side by side (one per CPU, at most
+    ``MAX_HELPERS``), each given whole switches in turn."""
     switches = sorted(set(job[0] for job in jobs))
     count = max(1, min(MAX_HELPERS, os.cpu_count() or 1, len(switches)))
     share = dict((host, number % count) for number, host in enumerate(switches))
-    parts = [[job for job in jobs if share[job[0]] == number] for number in range(count)]
+    parts = [[index for index, job in enumerate(jobs) if share[job[0]] == number] for number in range(count)]
     env = dict(os.environ, PYTHONHASHSEED="0")
-    processes = []
-    for part in parts:
-        process = subprocess.Popen([python, "-c", _HELPER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, env=env)
-        processes.append(process)
-    outputs = [None] * count
-    threads = [threading.Thread(target=_communicate, args=(process, part, collection_paths, outputs, number))
-               for number, (process, part) in enumerate(zip(processes, parts))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    by_job = {}
-    for number, (part, (returncode, stdout, stderr)) in enumerate(zip(parts, outputs)):
-        if returncode != 0:
-            tail = stderr.decode(errors="replace").strip().splitlines()[-15:]
+
+    def run_part(indexes):
+        request = json.dumps({"collection_paths": list(collection_paths), "jobs": [jobs[i] for i in indexes]})
+        process = subprocess.run([python, "-c", _HELPER], input=request.encode(), stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, env=env, check=False)
+        if process.returncode != 0:
+            tail = process.stderr.decode(errors="replace").strip().splitlines()[-15:]
             raise RenderError("rendering the switch configurations failed (exit %d):\n  %s"
-                              % (returncode, "\n  ".join(tail)))
-        results = json.loads(stdout.decode())
-        if len(results) != len(part):
+                              % (process.returncode, "\n  ".join(tail)))
+        results = json.loads(process.stdout.decode())
+        if len(results) != len(indexes):
             raise RenderError("rendering the switch configurations returned %d results for %d module calls"
-                              % (len(results), len(part)))
-        for job, result in zip(part, results):
-            by_job[id(job)] = result
-    return [by_job[id(job)] for job in jobs]
+                              % (len(results), len(indexes)))
+        return results
 
-
-def _communicate(process, part, collection_paths, outputs, number):
-    request = json.dumps({"collection_paths": list(collection_paths), "jobs": part}).encode()
-    stdout, stderr = process.communicate(request)
-    outputs[number] = (process.returncode, stdout, stderr)
+    ordered = [None] * len(jobs)
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        for indexes, results in zip(parts, pool.map(run_part, parts)):
+            for index, result in zip(indexes, results):
+                ordered[index] = result
+    return ordered
 
 
 def run_jobs(jobs):

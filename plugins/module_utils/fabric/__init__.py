@@ -82,9 +82,13 @@ def check_fabric(plan, fabric):
 
 
 def switch_output(plan, host, secrets=None, omit_passwords=False):
-    """The renderer output for one switch (see ``common``)."""
+    """The renderer output for one switch (see ``common``), with what names it: ``switch``, ``platform``,
+    ``network_os`` and ``secrets`` (the variable names its passwords come from)."""
     config = plan["fabric"]["switches"][host]
-    return RENDERERS[config["platform"]].render(config, secrets=secrets, omit_passwords=omit_passwords)
+    output = RENDERERS[config["platform"]].render(config, secrets=secrets, omit_passwords=omit_passwords)
+    output.update(switch=host, platform=config["platform"], network_os=config["network_os"],
+                  secrets=config["secrets"])
+    return output
 
 
 def node_frr_conf(plan, node, announce=(), secrets=None):
