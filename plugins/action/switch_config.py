@@ -62,7 +62,9 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="%s: %s" % (host, to_text(exc)))
             return result
         result.update(platform=config["platform"], render=False)
-        result["ansible_facts"] = {"fabric_switch_render": False, "fabric_switch": output}
+        result["ansible_facts"] = {"fabric_switch_render": False, "fabric_switch": output,
+                                   "fabric_switch_rollout": (plan["fabric"].get("rollout") or {}).get(
+                                       host, {"phase": 1, "peers": []})}
         return result
 
     def _secrets(self, names, task_vars):

@@ -76,6 +76,12 @@ ansible_facts:
         C({parents, lines})) and C(files) (file name to text, FRR switches).
       type: dict
       returned: in apply mode
+    fabric_switch_rollout:
+      description: >-
+        The switch's place in a rolling rollout - C(phase) (C(playbooks/fabric.yml) changes the switches of phase 1,
+        then 2, ...) and C(peers) (the switches that share a node with it, never changed at the same time).
+      type: dict
+      returned: in apply mode
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -41,12 +41,14 @@ and spine, which no rendered file describes), carrying every VLAN.
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import fcntl
 import glob
 import ipaddress
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -803,20 +805,81 @@ def _vip_holder(models):
     return None
 
 
+def redundant_peers(world, switch):
+    """The switches that share a node with ``switch`` (its bonds span both)."""
+    nodes = {c["node"] for c in world["cables"] if c["switch"] == switch}
+    return sorted({c["switch"] for c in world["cables"] if c["node"] in nodes and c["switch"] != switch})
+
+
 def ifreload(args):
+    """Rebuild the switch's layer 2 from its interfaces file: a disruptive reload (every port leaves its VLAN
+    bridges until the rebuild; ``--settle`` makes that last, as a real switch's reload does). Each reload is logged
+    in reloads.jsonl with the state of the peers' BGP sessions when it started (the rolling test reads it)."""
     state = _state()
     with open(args.file) as handle:
         model = read_interfaces(handle.read())
     switch = args.switch
     world = state["world"]
+    entry = {"switch": switch, "start": time.time(),
+             "peers": {peer: established(peer) for peer in redundant_peers(world, switch)}}
     for dev in state["l2"].get(switch, []):
         ip(switch, "link", "del", dev, check=False)
+    time.sleep(args.settle)
     cabled = {c["port"]: world["tags"] for c in world["cables"] if c["switch"] == switch}
     isls = [i["name"] for i in world["isls"] if switch in (i["a"], i["b"])]
     priority = 4096 * (1 + world["switches"].index(switch))
-    state["l2"][switch] = build_switch_l2(switch, model, cabled, isls, priority)
-    _save(state)
+    created = build_switch_l2(switch, model, cabled, isls, priority)
+    # reloads of several switches run at once (a rollout phase): read, change and write the state under a lock
+    with open(os.path.join(STATE, "site.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = _state()
+        state["l2"][switch] = created
+        _save(state)
+    for port in args.leave_down:      # a change that breaks a port (the rolling test's fault)
+        ip(switch, "link", "set", _ifname(port, UNTAGGED), "down")
+    entry["end"] = time.time()
+    with open(os.path.join(STATE, "reloads.jsonl"), "a") as handle:
+        handle.write(json.dumps(entry, sort_keys=True) + "\n")
     print("%s: VLANs %s, bridge ports %s" % (switch, model["vlans"], ", ".join(sorted(model["members"]))))
+
+
+def bond_members(world):
+    """{node: [(switch, switch-side untagged sub-wire)]}: the far ends of every node's cables."""
+    members = {}
+    for c in world["cables"]:
+        members.setdefault(c["node"], []).append((c["switch"], _ifname(c["port"], UNTAGGED)))
+    return members
+
+
+def attached_ports(switch):
+    """The switch's devices that are up and in a bridge (a port forwarding frames into a VLAN)."""
+    links = json.loads(ip(switch, "-j", "link", "show", capture=True, check=False).stdout or "[]")
+    return {link["ifname"] for link in links if link.get("master") and link.get("operstate") in ("UP", "UNKNOWN")}
+
+
+def watch_bonds(args):
+    """Sample every node's bond until SIGTERM (or --seconds): a bond is down when no member's far end is attached
+    to its switch's VLAN bridges. Prints {"samples", "detached" (samples with a member away), "down": [...]}."""
+    state = _state()
+    world = state["world"]
+    members = bond_members(world)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    deadline = time.time() + args.seconds
+    samples, detached, down = 0, 0, []
+    while not stop and time.time() < deadline:
+        now = time.time()
+        attached = {switch: attached_ports(switch) for switch in world["switches"]}
+        samples += 1
+        for node, ends in sorted(members.items()):
+            up = [switch for switch, port in ends if port in attached[switch]]
+            if len(up) < len(ends):
+                detached += 1
+            if not up:
+                down.append({"t": round(now, 2), "node": node})
+        time.sleep(args.interval)
+    print(json.dumps({"samples": samples, "detached": detached, "down": down}))
+    return 0
 
 
 def down(args):
@@ -998,6 +1061,12 @@ def main():
     p_reload = sub.add_parser("ifreload")
     p_reload.add_argument("switch")
     p_reload.add_argument("file")
+    p_reload.add_argument("--settle", type=float, default=0, help="seconds the switch's ports stay out of its VLANs")
+    p_reload.add_argument("--leave-down", action="append", default=[], metavar="PORT",
+                          help="a port left down after the reload (a faulty change)")
+    p_watch = sub.add_parser("watch-bonds")
+    p_watch.add_argument("--seconds", type=float, default=600)
+    p_watch.add_argument("--interval", type=float, default=0.1)
     sub.add_parser("down")
     sub.add_parser("speakers")
     p_check = sub.add_parser("check")
@@ -1009,7 +1078,8 @@ def main():
     p_node.add_argument("node")
     p_node.add_argument("-t", "--timeout", type=float, default=30)
     args = parser.parse_args()
-    handlers = {"ifreload": ifreload, "down": down, "speakers": speakers, "check": check, "pull-cable": pull_cable, "check-node": check_node}
+    handlers = {"ifreload": ifreload, "down": down, "speakers": speakers, "check": check, "pull-cable": pull_cable, "check-node": check_node,
+                "watch-bonds": watch_bonds}
     try:
         if args.command == "up":
             try:

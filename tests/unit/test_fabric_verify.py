@@ -94,11 +94,11 @@ def junos_routes(*rts, **tables):
 
 def test_junos_leaves_unwrap():
     node = {"a": leaf("x"), "flag": [{"data": [None]}], "tag": [{}], "n": [{"data": "3", "attributes": {}}]}
-    assert readback._junos(node, "a") == "x"
-    assert readback._junos(node, "n") == "3"
-    assert readback._junos(node, "flag", "unset") == "unset"
-    assert readback._junos(node, "tag") is None
-    assert readback._junos(node, "missing", 0) == 0
+    assert readback.junos_leaf(node, "a") == "x"
+    assert readback.junos_leaf(node, "n") == "3"
+    assert readback.junos_leaf(node, "flag", "unset") == "unset"
+    assert readback.junos_leaf(node, "tag") is None
+    assert readback.junos_leaf(node, "missing", 0) == 0
 
 
 def test_junos_summary_established_and_idle(lab):

@@ -8,6 +8,8 @@ Public surface:
 * ``plan_fabric(site, plan, problems)`` -> ``plan["fabric"]``: the node-facing
   port view and one platform-neutral structured config per switch (see
   ``model``), checked against the node side of every BGP session;
+* ``plan["fabric"]["rollout"]``: each switch's phase in ``fabric.yml`` and its redundant peers
+  (``rollout``); ``health`` reads a switch's sessions and ports around a change;
 * ``render_fabric(plan)`` -> the bundle files under ``fabric/``;
 * ``switch_output(plan, host, secrets=None, omit_passwords=False)`` -> what
   the ``fabric`` role applies on one switch (resource-module arguments, CLI
@@ -23,7 +25,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import bgp as bgp_core
-from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import eos, frr, junos, model, nxos, sonic
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import eos, frr, junos, model, nxos, rollout, sonic
 from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import host_path
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
@@ -50,7 +52,14 @@ def plan_fabric(site, plan, problems):
         config["network_os"] = renderer.NETWORK_OS
         config["secrets"] = model.secret_refs(config)
         switches[host] = config
-    result = {"format": FORMAT, "nodes": ports_view, "switches": switches}
+    order = rollout.rollout(plan, ports_view)
+    for host, peers in sorted(rollout.too_many_phases(order).items()):
+        problems.append(Problem(host_path(host, "netstack_switch"),
+                                "changing this switch safely needs phase %d of the rollout, fabric.yml runs %d: "
+                                "the nodes cabled to it also reach %s" % (order[host]["phase"], rollout.MAX_PHASES,
+                                                                          ", ".join(peers)),
+                                "cable each node to at most two switches of a rack"))
+    result = {"format": FORMAT, "nodes": ports_view, "switches": switches, "rollout": order}
     problems.extend(check_fabric(plan, result))
     return result
 

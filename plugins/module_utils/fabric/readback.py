@@ -95,14 +95,14 @@ def _is_context(line):
     return line.startswith(("router ", "interface ", "address-family ", "vrf "))
 
 
-def _as_list(node, key):
+def as_list(node, key):
     """A child that is one item or a list of them, always a list: NX-OS ``TABLE_x``/``ROW_x`` (a dict for one
     row), Junos containers (``[{...}, ...]``)."""
     value = (node or {}).get(key) or []
     return value if isinstance(value, list) else [value]
 
 
-def _junos(node, key, default=None):
+def junos_leaf(node, key, default=None):
     """Junos JSON wraps every leaf as ``[{"data": "..."}]`` (a flag as ``[{"data": [null]}]``, an empty tag
     as ``[{}]``): the first leaf's data, or ``default``."""
     value = (node or {}).get(key)
@@ -139,14 +139,14 @@ def _openconfig_peers(neighbors):
 def _junos_peers(summary):
     """Junos: ``show bgp summary | display json`` (RPC get-bgp-summary-information)."""
     peers = {}
-    for info in _as_list(summary, "bgp-information"):
-        for p in _as_list(info, "bgp-peer"):
-            address = _junos(p, "peer-address", "").split("+", 1)[0]     # "10.10.0.11+179" in some outputs
+    for info in as_list(summary, "bgp-information"):
+        for p in as_list(info, "bgp-peer"):
+            address = junos_leaf(p, "peer-address", "").split("+", 1)[0]     # "10.10.0.11+179" in some outputs
             received = 0
-            for rib in _as_list(p, "bgp-rib"):
-                if _junos(rib, "name") == "inet.0":
-                    received = int(_junos(rib, "received-prefix-count", 0))
-            peers[address] = (_junos(p, "peer-state"), received)
+            for rib in as_list(p, "bgp-rib"):
+                if junos_leaf(rib, "name") == "inet.0":
+                    received = int(junos_leaf(rib, "received-prefix-count", 0))
+            peers[address] = (junos_leaf(p, "peer-state"), received)
     return peers
 
 
@@ -162,10 +162,10 @@ def _peers(summary):
         for address, p in summary["vrfs"].get("default", {}).get("peers", {}).items():
             peers[address] = (p.get("peerState"), p.get("prefixReceived", 0))
     elif "TABLE_vrf" in summary:                             # NX-OS
-        for vrf in _as_list(summary["TABLE_vrf"], "ROW_vrf"):
-            for af in _as_list(vrf.get("TABLE_af"), "ROW_af"):
-                for saf in _as_list(af.get("TABLE_saf"), "ROW_saf"):
-                    for p in _as_list(saf.get("TABLE_neighbor"), "ROW_neighbor"):
+        for vrf in as_list(summary["TABLE_vrf"], "ROW_vrf"):
+            for af in as_list(vrf.get("TABLE_af"), "ROW_af"):
+                for saf in as_list(af.get("TABLE_saf"), "ROW_saf"):
+                    for p in as_list(saf.get("TABLE_neighbor"), "ROW_neighbor"):
                         peers[p["neighborid"]] = (p.get("state"), int(p.get("prefixreceived", 0)))
     elif "bgp-information" in summary:                       # Junos
         peers = _junos_peers(summary)
@@ -174,6 +174,11 @@ def _peers(summary):
     else:
         raise ValueError("unknown BGP summary format (keys: %s)" % ", ".join(sorted(summary)))
     return peers
+
+
+def peer_states(summary):
+    """{peer address: session state} from any platform's BGP summary (see ``_peers``)."""
+    return {address: state for address, (state, _received) in _peers(summary).items()}
 
 
 def established(state):
@@ -201,17 +206,17 @@ def _junos_routes(routes_json):
     The active entry (``active-tag`` ``*``) of a multipath route carries one ``nh`` per path used.
     """
     result = {}
-    for info in _as_list(routes_json, "route-information"):
-        for table in _as_list(info, "route-table"):
-            if _junos(table, "table-name", "inet.0") != "inet.0":
+    for info in as_list(routes_json, "route-information"):
+        for table in as_list(info, "route-table"):
+            if junos_leaf(table, "table-name", "inet.0") != "inet.0":
                 continue
-            for rt in _as_list(table, "rt"):
-                prefix = _junos(rt, "rt-destination", "")
-                if "/" not in prefix and _junos(rt, "rt-prefix-length"):   # detail style: length apart
-                    prefix = "%s/%s" % (prefix, _junos(rt, "rt-prefix-length"))
-                hops = [_junos(nh, "to") for entry in _as_list(rt, "rt-entry")
-                        if _junos(entry, "active-tag") == "*" and _junos(entry, "protocol-name", "BGP") == "BGP"
-                        for nh in _as_list(entry, "nh")]
+            for rt in as_list(table, "rt"):
+                prefix = junos_leaf(rt, "rt-destination", "")
+                if "/" not in prefix and junos_leaf(rt, "rt-prefix-length"):   # detail style: length apart
+                    prefix = "%s/%s" % (prefix, junos_leaf(rt, "rt-prefix-length"))
+                hops = [junos_leaf(nh, "to") for entry in as_list(rt, "rt-entry")
+                        if junos_leaf(entry, "active-tag") == "*" and junos_leaf(entry, "protocol-name", "BGP") == "BGP"
+                        for nh in as_list(entry, "nh")]
                 if any(hops):
                     result[prefix] = sorted(set(h for h in hops if h))
     return result
