@@ -77,6 +77,8 @@ def _outputs(value):
     if isinstance(value, dict) and "response" in value:          # sonic_api: [[status, body]]
         status, body = value["response"][0][:2]
         return [body if int(status) == 200 else {}]              # 404: no BGP instance yet, so no session
+    if isinstance(value, dict) and "Resource not found" in str(value.get("msg", "")):
+        return [{}]                                              # sonic_api: no BGP instance yet (read_sonic.yml)
     if isinstance(value, dict) and "stdout" in value:            # command (a string) or *_command (a list)
         return value["stdout"]
     return value
