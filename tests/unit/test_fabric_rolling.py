@@ -40,7 +40,7 @@ STATE = "/run/netstack-rolling-twin"
 PREFIX = "nsr-"
 ENV = {"NETSTACK_SITE_TWIN_STATE": STATE, "NETSTACK_SITE_TWIN_PREFIX": PREFIX}
 PASSWORD = "netstack-site-twin-only"
-SWITCHES = ["r1-leaf1", "r1-leaf2", "r2-leaf1", "r2-leaf2"]
+SWITCHES = ("r1-leaf1", "r1-leaf2", "r2-leaf1", "r2-leaf2")
 PHASE = {"r1-leaf1": 1, "r2-leaf1": 1, "r1-leaf2": 2, "r2-leaf2": 2}
 PEER = {"r1-leaf1": "r1-leaf2", "r1-leaf2": "r1-leaf1", "r2-leaf1": "r2-leaf2", "r2-leaf2": "r2-leaf1"}
 
@@ -147,7 +147,7 @@ def test_one_switch_of_a_pair_at_a_time_keeps_every_bond_up(site):
     assert seen["down"] == [], seen
     assert seen["detached"] > 0 and seen["samples"] > 50, seen      # the reloads did take members away
     log = {r["switch"]: r for r in reloads()}
-    assert sorted(log) == SWITCHES, log
+    assert sorted(log) == list(SWITCHES), log
     for switch in ("r1-leaf2", "r2-leaf2"):
         peer = log[PEER[switch]]
         # phase 2 starts after its peer's reload ended and its sessions came back
@@ -171,7 +171,7 @@ def test_a_change_that_breaks_a_switch_leaves_its_peer_unchanged(site):
     # mended: the next run changes r1-leaf1 back and then r1-leaf2
     rc, out = apply(site, "mended")
     assert rc == 0, out[-4000:]
-    assert sorted(r["switch"] for r in reloads()) == SWITCHES
+    assert sorted(r["switch"] for r in reloads()) == list(SWITCHES)
     wait_healthy()
 
 
