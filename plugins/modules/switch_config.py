@@ -76,6 +76,13 @@ ansible_facts:
         C({parents, lines})) and C(files) (file name to text, FRR switches).
       type: dict
       returned: in apply mode
+    fabric_switch_run:
+      description: >-
+        This run, for the role's pre-change backups - C(bundle_dir) (the bundle directory the plan task wrote) and
+        C(started) (UTC, e.g. C(20261206T013000Z), when the run's first plan task ran: the same for every switch
+        of the run).
+      type: dict
+      returned: in apply mode
 """
 
 from ansible.module_utils.basic import AnsibleModule
