@@ -67,12 +67,12 @@ def run(argv, **kwargs):
 class Switch(object):
     """FRR in its own namespace; stopped and removed by ``close`` whatever state ``open`` reached."""
 
-    def __init__(self):
-        self.ns = "nsp-%d" % os.getpid()
-        self.dir = "/run/netstack-persist-%d" % os.getpid()
+    def __init__(self, suffix=""):
+        self.ns = "nsp-%d%s" % (os.getpid(), suffix)
+        self.dir = "/run/netstack-persist-%d%s" % (os.getpid(), suffix)
         self.ns_created = False
 
-    def open(self, vlans):
+    def open(self, vlans, previous=PREVIOUS):
         os.makedirs(self.dir)
         os.chmod(self.dir, 0o755)
         shutil.chown(self.dir, "frr", "frr")
@@ -83,7 +83,8 @@ class Switch(object):
         for vid in vlans:
             run(["ip", "-n", self.ns, "link", "add", "vlan%d" % vid, "type", "bridge"])
             run(["ip", "-n", self.ns, "link", "set", "vlan%d" % vid, "up"])
-        self.write("frr.conf", PREVIOUS)
+        if previous is not None:
+            self.write("frr.conf", previous)
         self.start()
 
     def write(self, name, text):
@@ -112,7 +113,8 @@ class Switch(object):
             if time.time() > deadline:
                 raise RuntimeError("FRR daemons in %s did not come up" % self.ns)
             time.sleep(0.1)
-        run(["vtysh", "--vty_socket", self.dir, "--config_dir", self.dir, "-b"])
+        if os.path.exists(os.path.join(self.dir, "frr.conf")):
+            run(["vtysh", "--vty_socket", self.dir, "--config_dir", self.dir, "-b"])
 
     def stop(self):
         pids = []
@@ -163,6 +165,16 @@ def lab_inventory(tmp_path):
     return target
 
 
+def apply_lab(tmp_path, inventory, switch):
+    overrides = host_overrides(tmp_path / "switch.yml", {"tor1": {
+        "ansible_connection": "local", "fabric_frr_confdir": switch.dir, "fabric_frr_vty_socket": switch.dir,
+        "fabric_linux_interfaces": "none"}})
+    rc, output = run_playbook("fabric.yml", [inventory, overrides], "--limit", "localhost,tor1", "-v",
+                              "-e", "netstack_bundle_dir=%s" % (tmp_path / "bundle"))
+    assert rc == 0, output[-6000:]
+    return output
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("frr_persist")
@@ -171,15 +183,9 @@ def lab(tmp_path_factory):
     switch = Switch()
     try:
         switch.open(sorted(v["id"] for v in the_plan["vlans"]))
-        overrides = host_overrides(tmp_path / "switch.yml", {"tor1": {
-            "ansible_connection": "local", "fabric_frr_confdir": switch.dir, "fabric_frr_vty_socket": switch.dir,
-            "fabric_linux_interfaces": "none"}})
 
         def apply():
-            rc, output = run_playbook("fabric.yml", [inventory, overrides], "--limit", "localhost,tor1", "-v",
-                                      "-e", "netstack_bundle_dir=%s" % (tmp_path / "bundle"))
-            assert rc == 0, output[-6000:]
-            return output
+            return apply_lab(tmp_path, inventory, switch)
 
         runs = {"first": apply(), "first_backups": sorted(glob.glob(str(tmp_path / "bundle" / "backups" / "*" / "*")))}
         frr_conf = os.path.join(switch.dir, "frr.conf")
@@ -230,3 +236,20 @@ def test_a_second_run_changes_nothing_and_saves_nothing(lab):
     text = open(os.path.join(backups[1], "frr.conf")).read()
     secret = yaml.safe_load((REPO / "inventories" / "lab" / "group_vars" / "all" / "secrets.yml").read_text())
     assert secret["lab_bgp_password"] not in text and "password <masked" in text
+
+
+def test_a_switch_without_frr_conf_is_configured_with_nothing_to_back_up(tmp_path):
+    """A switch configured for the first time (the network twin's case): no frr.conf to back up is no failure."""
+    inventory = lab_inventory(tmp_path)
+    the_plan = plan_core.build_plan(*inventory_loader.load_inventory(inventory))
+    switch = Switch("-new")
+    try:
+        switch.open(sorted(v["id"] for v in the_plan["vlans"]), previous=None)
+        output = apply_lab(tmp_path, inventory, switch)
+        assert recap(output)["tor1"]["changed"] > 0
+        assert os.path.exists(os.path.join(switch.dir, "frr.conf"))
+        # the run's backup directory exists and holds nothing: there was nothing to keep
+        backups = glob.glob(str(tmp_path / "bundle" / "backups" / "tor1" / "*"))
+        assert len(backups) == 1 and os.listdir(backups[0]) == []
+    finally:
+        switch.close()
