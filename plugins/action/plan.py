@@ -133,7 +133,8 @@ class ActionModule(ActionBase):
                 result["diff"] = diffs
             written = sorted(set(written) | set(sections))
         fact = plan_cache.to_fact(the_plan, C.DEFAULT_LOCAL_TMP)
-        fact[WRITTEN_KEY] = {"run": C.DEFAULT_LOCAL_TMP, "bundle_dir": the_plan["bundle_dir"], "sections": written}
+        fact[WRITTEN_KEY] = {"run": C.DEFAULT_LOCAL_TMP, "bundle_dir": the_plan["bundle_dir"], "sections": written,
+                             "started": _run_started(previous)}
         result["ansible_facts"] = {"netstack_plan": fact}
         if args.get("profile"):
             result["timings"] = timings
@@ -353,6 +354,15 @@ def _defined_vars(task_vars, hostvars, switches):
     cluster_network role that creates the speakers' password Secret, run) and on each switch."""
     return {"controller": _VariableNames(task_vars),
             "switches": dict((host, _VariableNames(hostvars[host])) for host in switches)}
+
+
+def _run_started(fact):
+    """When this run planned first (UTC, 20261206T013000Z): kept by every later plan task of the same run, so the
+    fabric role's backups of one run share one directory name on every switch (docs/fabric.md, backups)."""
+    record = (fact or {}).get(WRITTEN_KEY) if isinstance(fact, dict) else None
+    if isinstance(record, dict) and record.get("run") == C.DEFAULT_LOCAL_TMP and record.get("started"):
+        return record["started"]
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
 def _written_sections(fact, the_plan):

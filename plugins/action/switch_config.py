@@ -11,12 +11,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 NO_SECTION = ("'%s' is not a switch of the plan: run netstack.baremetal.plan with sections [plan, fabric] first "
               "(playbooks/fabric.yml does) and keep the host in the netstack_switches group.")
+
+
+def _run(plan):
+    """Where this run's bundle is and when the run started, for the role's pre-change backups
+    (``<bundle>/backups/<switch>/<started>``): the plan task records both in the fact (``written``), the same for
+    every switch of the run. A plan fact without the record (set by a day-2 task) gets the current time."""
+    record = plan.get("written") if isinstance(plan.get("written"), dict) else {}
+    return {"bundle_dir": record.get("bundle_dir") or plan.get("bundle_dir"),
+            "started": record.get("started") or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())}
 
 
 class ActionModule(ActionBase):
@@ -64,7 +75,8 @@ class ActionModule(ActionBase):
         result.update(platform=config["platform"], render=False)
         result["ansible_facts"] = {"fabric_switch_render": False, "fabric_switch": output,
                                    "fabric_switch_rollout": (plan["fabric"].get("rollout") or {}).get(
-                                       host, {"phase": 1, "peers": []})}
+                                       host, {"phase": 1, "peers": []}),
+                                   "fabric_switch_run": _run(plan)}
         return result
 
     def _secrets(self, names, task_vars):

@@ -82,6 +82,13 @@ ansible_facts:
         then 2, ...) and C(peers) (the switches that share a node with it, never changed at the same time).
       type: dict
       returned: in apply mode
+    fabric_switch_run:
+      description: >-
+        This run, for the role's pre-change backups - C(bundle_dir) (the bundle directory the plan task wrote) and
+        C(started) (UTC, e.g. C(20261206T013000Z), when the run's first plan task ran: the same for every switch
+        of the run).
+      type: dict
+      returned: in apply mode
 """
 
 from ansible.module_utils.basic import AnsibleModule

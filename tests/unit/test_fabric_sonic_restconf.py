@@ -12,15 +12,22 @@ every BGP session.  A ``--check`` run must send no write at all, and the BGP pas
 does receive, must never appear in Ansible's output (``-v`` prints every task result).
 
 The fake switch remembers only what the BGP modules need to read back (the BGP instance an earlier task
-created), so a second, idempotent run is not modelled here; the network twin proves idempotency for FRR.
+created), so a second run of the whole role is not modelled here; the network twin proves idempotency for FRR.
+Persistence (backup before the first write, ``write memory`` after the last) is checked on the full run, and,
+with tests/fixtures/fabric_sonic_persist.yml (the role's sonic.yml with one module), on a switch that already has
+that module's configuration: nothing changes there, so nothing is saved.
 """
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import glob
+import json
+import os
 import re
 
 import pytest
+import yaml
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_core
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common import vrrp_group
@@ -35,6 +42,10 @@ SECRET = "example-only-not-secret"          # inventories/example/group_vars/all
 BGP = ("/restconf/data/openconfig-network-instance:network-instances/network-instance=default"
        "/protocols/protocol=BGP,bgp/bgp")
 IFACES = "/restconf/data/openconfig-interfaces:interfaces"
+SAVE = "/restconf/operations/sonic-config-mgmt:copy"
+SAVE_BODY = {"sonic-config-mgmt:input": {"source": "running-configuration", "destination": "startup-configuration"}}
+BACKUP_PATHS = ["/restconf/" + p for p in yaml.safe_load(
+    (REPO / "roles" / "fabric" / "defaults" / "main.yml").read_text())["fabric_backup_sonic_paths"]]
 
 
 def factory_fresh(ports):
@@ -93,12 +104,13 @@ def applied(plan, tmp_path_factory):
     recorders = {host: RestconfRecorder(factory_fresh(_ports(plan, host))) for host in SWITCHES}
     for rec in recorders.values():
         rec.__enter__()
+    tmp_path = tmp_path_factory.mktemp("sonic_apply")
     try:
-        output = run_fabric(tmp_path_factory.mktemp("sonic_apply"), recorders)
+        output = run_fabric(tmp_path, recorders)
     finally:
         for rec in recorders.values():
             rec.__exit__(None, None, None)
-    return {"output": output, "recorders": recorders}
+    return {"output": output, "recorders": recorders, "bundle": tmp_path / "bundle"}
 
 
 @pytest.fixture(scope="module")
@@ -107,12 +119,13 @@ def checked(plan, tmp_path_factory):
     recorders = {host: RestconfRecorder(factory_fresh(_ports(plan, host))) for host in SWITCHES[:1]}
     for rec in recorders.values():
         rec.__enter__()
+    tmp_path = tmp_path_factory.mktemp("sonic_check")
     try:
-        output = run_fabric(tmp_path_factory.mktemp("sonic_check"), recorders, "--check", "--diff")
+        output = run_fabric(tmp_path, recorders, "--check", "--diff")
     finally:
         for rec in recorders.values():
             rec.__exit__(None, None, None)
-    return {"output": output, "recorders": recorders}
+    return {"output": output, "recorders": recorders, "bundle": tmp_path / "bundle"}
 
 
 def merged_config(recorder, path_suffix, key):
@@ -253,3 +266,95 @@ def test_check_mode_sends_nothing_and_reports_the_changes(checked):
     # the neighbors need the BGP instance, which check mode only reports: the role says so instead of failing
     assert checked["output"].count("has no BGP instance") == len(checked["recorders"])
     assert SECRET not in checked["output"]
+
+
+def _backups(bundle, host):
+    return sorted(glob.glob(os.path.join(str(bundle), "backups", host, "*", "restconf.json")))
+
+
+def test_backup_read_before_the_first_write_and_saved_after_the_last(applied):
+    for host in SWITCHES:
+        rec = applied["recorders"][host]
+        methods = [(r.method, r.path) for r in rec.requests]
+        # the backup is the first thing the role does on the switch: every backed-up subtree read, before any write
+        assert methods[:len(BACKUP_PATHS)] == [("GET", path) for path in BACKUP_PATHS]
+        saves = [i for i, (method, path) in enumerate(methods) if path == SAVE]
+        assert len(saves) == 1 and methods[saves[0]][0] == "POST"
+        assert saves[0] == max(i for i, (method, _path) in enumerate(methods) if method != "GET")
+        assert rec.writes(SAVE)[0].body == SAVE_BODY
+        # the file: <bundle>/backups/<switch>/<UTC timestamp>/restconf.json, what the switch answered
+        files = _backups(applied["bundle"], host)
+        assert len(files) == 1 and re.search(r"/backups/%s/\d{8}T\d{6}Z/restconf.json$" % host, files[0])
+        backup = json.loads(open(files[0]).read())
+        assert sorted(backup) == sorted(p[len("/restconf/"):] for p in BACKUP_PATHS)
+        ports = [i["name"] for i in backup["data/openconfig-interfaces:interfaces"][
+            "openconfig-interfaces:interfaces"]["interface"]]
+        assert "Ethernet0" in ports
+        # a factory-fresh switch has no BGP instance: its subtree answered 404, nothing to keep
+        assert backup[BACKUP_PATHS[-1][len("/restconf/"):]] is None
+    # one directory name for the whole run
+    stamps = {os.path.basename(os.path.dirname(_backups(applied["bundle"], h)[0])) for h in SWITCHES}
+    assert len(stamps) == 1, stamps
+
+
+def test_check_mode_writes_no_backup_and_says_it_would_save(checked):
+    assert not glob.glob(os.path.join(str(checked["bundle"]), "backups"))
+    for host, rec in checked["recorders"].items():
+        # the role's first requests are the modules' own reads, not the backup (the modules read some of the same
+        # subtrees later, so their paths alone prove nothing)
+        assert [r.path for r in rec.requests[:len(BACKUP_PATHS)]] != BACKUP_PATHS
+        assert rec.requests[0].path != BACKUP_PATHS[0] or rec.requests[1].path != BACKUP_PATHS[1]
+        assert not rec.writes(SAVE)
+        assert "%s: the real run saves the configuration" % host in checked["output"]
+
+
+PERSIST_SECRET = "persist-test-not-a-secret"
+VLANS = [{"vlan_id": 10, "description": "nodes"}, {"vlan_id": 20, "description": "storage"}]
+
+
+def run_persist(tmp_path, canned):
+    """tests/fixtures/fabric_sonic_persist.yml (the role's sonic.yml with sonic_vlans only) against one recorder."""
+    rec = RestconfRecorder(canned)
+    inventory = tmp_path / "hosts.yml"
+    hostvars = dict(rec.hostvars(), ansible_connection="ansible.netcommon.httpapi",
+                    ansible_network_os="dellemc.enterprise_sonic.sonic", ansible_user="admin")
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"netstack_switches": {"hosts": {"s1": hostvars}}}}}))
+    extra = tmp_path / "vars.yml"
+    extra.write_text(yaml.safe_dump({"fabric_persist_vlans": VLANS, "fabric_persist_bundle": str(tmp_path / "b")}))
+    with rec:
+        rc, output = run_playbook("../tests/fixtures/fabric_sonic_persist.yml", [inventory], "-v", "-e", "@%s" % extra)
+    assert rc == 0, output[-6000:]
+    return rec, output, tmp_path / "b"
+
+
+def _switch_with_the_vlans():
+    bgp = {"openconfig-network-instance:bgp": {"neighbors": {"neighbor": [{
+        "neighbor-address": "203.0.113.11",
+        "auth-password": {"config": {"password": PERSIST_SECRET, "encrypted": False}}}]}}}
+    return {
+        "/restconf/data/sonic-vlan:sonic-vlan": {"sonic-vlan:sonic-vlan": {"VLAN": {"VLAN_LIST": [
+            {"name": "Vlan%d" % v["vlan_id"], "vlanid": v["vlan_id"], "description": v["description"]}
+            for v in VLANS]}}},
+        BACKUP_PATHS[-1]: bgp,
+    }
+
+
+def test_a_run_that_changes_something_saves(tmp_path):
+    rec, output, _bundle = run_persist(tmp_path, {})
+    assert rec.writes("/sonic-vlan:sonic-vlan") and [w.body for w in rec.writes(SAVE)] == [SAVE_BODY]
+    assert recap(output)["s1"]["changed"] == 2          # the VLANs and the save; the backup is no switch change
+
+
+def test_a_run_that_changes_nothing_saves_nothing_and_masks_the_backup(tmp_path):
+    rec, output, bundle = run_persist(tmp_path, _switch_with_the_vlans())
+    assert not rec.writes(), [(w.method, w.path) for w in rec.writes()]     # no VLAN write, no save
+    assert recap(output)["s1"]["changed"] == 0
+    assert [r.path for r in rec.requests[:len(BACKUP_PATHS)]] == BACKUP_PATHS
+    text = open(os.path.join(str(bundle), "backups", "s1", "20261206T013000Z", "restconf.json")).read()
+    backup = json.loads(text)
+    neighbor = backup[BACKUP_PATHS[-1][len("/restconf/"):]]["openconfig-network-instance:bgp"]["neighbors"][
+        "neighbor"][0]
+    assert neighbor["neighbor-address"] == "203.0.113.11"
+    assert neighbor["auth-password"]["config"]["password"].startswith("<masked")
+    assert neighbor["auth-password"]["config"]["encrypted"] is False
+    assert PERSIST_SECRET not in text and PERSIST_SECRET not in output
