@@ -47,7 +47,8 @@ def modules_used():
     """{collection: module names} of every task in the role's platform files."""
     used = {}
     for platform, collection in (("eos", "arista.eos"), ("nxos", "cisco.nxos"), ("junos", "junipernetworks.junos")):
-        tasks = yaml.safe_load((REPO / "roles" / "fabric" / "tasks" / ("%s.yml" % platform)).read_text())
+        tasks = [task for name in (platform, "read_" + platform)
+                 for task in yaml.safe_load((REPO / "roles" / "fabric" / "tasks" / ("%s.yml" % name)).read_text())]
         used[collection] = sorted({key.rsplit(".", 1)[1] for task in tasks for key in task
                                    if key.startswith(collection + ".")})
     return used
@@ -84,11 +85,17 @@ def run(base, state, bundle, *extra):
 
 
 def calls(state, collection):
+    """Every call the stub switch saw, the rollout's readings (sessions, ports) marked ``reading``."""
     path = os.path.join(str(state), collection + ".log")
     if not os.path.exists(path):
         return []
     with open(path) as handle:
         return [json.loads(line) for line in handle]
+
+
+def changes(run_calls):
+    """The calls of a run without the rollout's readings: what the backup and save are ordered against."""
+    return [c for c in run_calls if not c["reading"]]
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +123,7 @@ def runs(tmp_path_factory):
 @pytest.mark.parametrize("host", sorted(HOSTS))
 def test_the_running_configuration_is_read_first_and_backed_up_masked(runs, host):
     collection = HOSTS[host]
-    first = runs["first"]["calls"][collection]
+    first = changes(runs["first"]["calls"][collection])
     assert first[0]["module"].endswith("_command") and first[0]["params"]["commands"] in (
         ["show running-config"], ["show configuration"])
     files = [p for p in runs["first"]["backups"] if "/backups/%s/" % host in p]
@@ -138,7 +145,10 @@ def test_one_backup_directory_for_the_whole_run_each_run(runs):
 @pytest.mark.parametrize("host", sorted(HOSTS))
 def test_saved_last_and_only_after_a_change(runs, host):
     collection = HOSTS[host]
-    first = runs["first"]["calls"][collection]
+    everything = runs["first"]["calls"][collection]
+    # the role reads the switch right before the change, and once more after the save
+    assert everything[0]["reading"] and everything[-1]["reading"], (everything[:1], everything[-1:])
+    first = changes(everything)
     assert any(c["changed"] for c in first)
     saves = [i for i, c in enumerate(first) if "save_when" in c["params"]]
     if collection in SAVES:
@@ -147,7 +157,7 @@ def test_saved_last_and_only_after_a_change(runs, host):
         assert first[-1]["params"]["save_when"] == "modified" and first[-1]["changed"]
     else:
         assert saves == []          # Junos: each module commits
-    second = runs["second"]["calls"][collection]
+    second = changes(runs["second"]["calls"][collection])
     assert second and not any(c["changed"] for c in second)
     assert not any("save_when" in c["params"] for c in second)       # nothing changed: the save task is skipped
     assert recap(runs["second"]["output"])[host]["changed"] == 0
@@ -157,6 +167,9 @@ def test_check_mode_writes_no_backup_and_changes_nothing(runs):
     check = runs["check"]
     assert not os.path.exists(os.path.join(str(check["bundle"]), "backups"))
     for collection, made in check["calls"].items():
+        # the rollout's readings run in check mode too (they change nothing; check_mode: false on them)
+        assert [c for c in made if c["reading"]] and not any(c["changed"] for c in made if c["reading"])
+        made = changes(made)
         assert made and all(c["check_mode"] for c in made)
         assert not any(c["params"].get("commands") for c in made)   # the backup's read is not even made
     # nothing was written by the check run: the real run that followed changed every module it ran

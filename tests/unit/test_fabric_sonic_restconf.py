@@ -268,6 +268,10 @@ def test_check_mode_sends_nothing_and_reports_the_changes(checked):
     assert SECRET not in checked["output"]
 
 
+NEIGHBORS = ("/restconf/data/openconfig-network-instance:network-instances/network-instance=default/protocols/"
+             "protocol=BGP,bgp/bgp/neighbors")
+
+
 def _backups(bundle, host):
     return sorted(glob.glob(os.path.join(str(bundle), "backups", host, "*", "restconf.json")))
 
@@ -276,8 +280,11 @@ def test_backup_read_before_the_first_write_and_saved_after_the_last(applied):
     for host in SWITCHES:
         rec = applied["recorders"][host]
         methods = [(r.method, r.path) for r in rec.requests]
-        # the backup is the first thing the role does on the switch: every backed-up subtree read, before any write
-        assert methods[:len(BACKUP_PATHS)] == [("GET", path) for path in BACKUP_PATHS]
+        # the rollout's readings of the BGP sessions (docs/fabric.md, Rolling changes): in the preflight play and
+        # right before the change, then once more after it (the last request)
+        assert methods[:2] == [("GET", NEIGHBORS)] * 2 and methods[-1] == ("GET", NEIGHBORS), methods
+        # then the backup, first on the switch: every backed-up subtree read, before any write
+        assert methods[2:2 + len(BACKUP_PATHS)] == [("GET", path) for path in BACKUP_PATHS]
         saves = [i for i, (method, path) in enumerate(methods) if path == SAVE]
         assert len(saves) == 1 and methods[saves[0]][0] == "POST"
         assert saves[0] == max(i for i, (method, _path) in enumerate(methods) if method != "GET")

@@ -12,7 +12,8 @@ mode, registered results - against a fake switch kept in ``$NETSTACK_STUB_DIR/<c
   change nothing (what an idempotent module does); the switch then has unsaved changes;
 * the config module with ``save_when: modified`` saves when there are unsaved changes (changed), else nothing;
 * the command module answers ``show running-config`` / ``show configuration`` with
-  ``$NETSTACK_STUB_DIR/<collection>.running`` (a configuration with passwords in it).
+  ``$NETSTACK_STUB_DIR/<collection>.running`` (a configuration with passwords in it), and the readings of the
+  rolling rollout (BGP summary, interfaces; ``READINGS``) as a switch with no session and no port.
 
 Every call is appended to ``$NETSTACK_STUB_DIR/<collection>.log`` (module, arguments, check mode, changed).
 """
@@ -32,11 +33,22 @@ COLLECTION = "@COLLECTION@"
 MODULE = "@MODULE@"
 
 
+# what the role's read_<platform>.yml tasks ask (the platform's own JSON shapes, nothing in them)
+READINGS = {
+    "show ip bgp summary": {"arista.eos": {"vrfs": {"default": {"peers": {}}}},
+                            "cisco.nxos": {"TABLE_vrf": {"ROW_vrf": []}}},
+    "show interfaces status": {"arista.eos": {"interfaceStatuses": {}}},
+    "show interface brief": {"cisco.nxos": {"TABLE_interface": {"ROW_interface": []}}},
+    "get-bgp-summary-information": {"junipernetworks.junos": {"bgp-information": [{}]}},
+    "get-interface-information": {"junipernetworks.junos": {"interface-information": [{}]}},
+}
+
+
 def main():
     module = AnsibleModule(argument_spec=dict(
         config=dict(type="raw"), state=dict(type="str"), lines=dict(type="list", elements="raw"),
         parents=dict(type="list", elements="str"), save_when=dict(type="str"),
-        commands=dict(type="list", elements="raw"), display=dict(type="str"),
+        commands=dict(type="list", elements="raw"), display=dict(type="str"), rpcs=dict(type="list", elements="str"),
     ), supports_check_mode=MODULE not in NO_CHECK_MODE)
     collection = COLLECTION
     directory = os.environ["NETSTACK_STUB_DIR"]
@@ -48,7 +60,11 @@ def main():
     params = dict((k, v) for k, v in module.params.items() if v is not None)
     module_name = MODULE
     result = {"changed": False}
-    if "commands" in params:
+    asked = [c.get("command") if isinstance(c, dict) else c for c in params.get("commands", [])] + params.get("rpcs", [])
+    if asked and all(a in READINGS for a in asked):
+        result["stdout"] = [READINGS[a][collection] for a in asked]
+        result["stdout_lines"] = [[json.dumps(doc)] for doc in result["stdout"]]
+    elif "commands" in params:
         with open(os.path.join(directory, collection + ".running")) as handle:
             result["stdout"] = [handle.read()]
         result["stdout_lines"] = [result["stdout"][0].splitlines()]      # as the vendors' command modules
@@ -67,7 +83,8 @@ def main():
         json.dump(device, handle)
     with open(os.path.join(directory, collection + ".log"), "a") as handle:
         handle.write(json.dumps({"module": module_name, "params": params, "check_mode": module.check_mode,
-                                 "changed": result["changed"]}, sort_keys=True) + "\n")
+                                 "changed": result["changed"], "reading": bool(asked) and asked[0] in READINGS},
+                                sort_keys=True) + "\n")
     module.exit_json(**result)
 
 
