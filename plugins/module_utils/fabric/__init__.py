@@ -7,7 +7,8 @@ Public surface:
 
 * ``plan_fabric(site, plan, problems)`` -> ``plan["fabric"]``: the node-facing
   port view and one platform-neutral structured config per switch (see
-  ``model``), checked against the node side of every BGP session;
+  ``model``), checked against the node side of every BGP session, and the
+  plan warnings (racks whose MLAG domain is left to the operator);
 * ``render_fabric(plan)`` -> the bundle files under ``fabric/``;
 * ``switch_output(plan, host, secrets=None, omit_passwords=False)`` -> what
   the ``fabric`` role applies on one switch (resource-module arguments, CLI
@@ -22,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import bgp as bgp_core
+from ansible_collections.netstack.baremetal.plugins.module_utils import bgp as bgp_core, mlag
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import eos, frr, junos, model, nxos, sonic
 from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import host_path
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem
@@ -50,7 +51,9 @@ def plan_fabric(site, plan, problems):
         config["network_os"] = renderer.NETWORK_OS
         config["secrets"] = model.secret_refs(config)
         switches[host] = config
-    result = {"format": FORMAT, "nodes": ports_view, "switches": switches}
+    # warnings, not problems: inventories written before the mlag block existed must still plan
+    result = {"format": FORMAT, "nodes": ports_view, "switches": switches,
+              "warnings": mlag.unmanaged_warnings(site)}
     problems.extend(check_fabric(plan, result))
     return result
 
