@@ -273,9 +273,10 @@ def read_frr(output):
 # --- the vendors' own rendered configuration (the modules' ``state: rendered`` output) ----------------------
 
 CISCO_LAG = {"eos": "Port-Channel%d", "nxos": "port-channel%d"}
-# "mlag configuration", "vpc domain N" and "no spanning-tree vlan-id N" end an interface block too
+# "mlag configuration", "vpc domain N" and "no spanning-tree vlan-id N" end an interface block too (the modules'
+# rendered text writes an interface's own lines unindented, "no shutdown" among them: only these exact words)
 _TOP_LEVEL = ("vlan ", "router ", "ip prefix-list ", "ip virtual-router ", "route-map ", "feature ", "hostname ",
-              "mlag ", "vpc ", "no ")
+              "mlag configuration", "vpc domain ", "no spanning-tree vlan")
 
 
 def read_cisco_cli(platform, text):
