@@ -40,6 +40,31 @@ SYSTEM_MAC_PREFIX = "44:38:39:ff"
 PRIORITIES = (1000, 2000)  # first switch, second switch: the lower value wins the primary role
 MAC_PATTERN = r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$"
 
+# The section of docs/inventory.md on these rules (schema_docs appends it).
+RULES_DOC = """## MLAG pairs
+
+`netstack_fabric.racks[].mlag` (`plugins/module_utils/mlag.py`) is checked against the switches, the cabling,
+the VLANs and the other racks; each mistake is one problem at the key to change (what each platform gets:
+[fabric.md](fabric.md#mlag-vpc-and-mc-lag-domains)).
+
+- **The pair.** A rack with an `mlag` block has exactly two switches (at `racks[i].mlag`), and `switches` names
+  both, once each: a switch that does not exist or stands in another rack is reported at
+  `racks[i].mlag.switches[j].switch`. Both are of one platform (at `racks[i].mlag.switches`). The first switch
+  is the one with the lower `netstack_switch.index`, whatever the order here.
+- **Peer link.** A peer-link port is never a node's uplink port (any spelling of it, as for uplinks), and both
+  switches list as many ports (cabled one for one, in order). `peer_link_id` is not the index of a node bonded
+  to the pair (a node bond's port channel is the node index).
+- **Keepalive.** The two addresses differ, share a subnet (their prefix length says which), and no address is
+  the keepalive address of another pair.
+- **Domain.** `domain_id` and the system MAC (given, or derived from the domain id) are unique across racks:
+  each pair is one LACP partner to its nodes. The system MAC is unicast.
+- **Peer VLAN.** `peer_vlan` is no fabric VLAN's id; `peer_subnet` holds two switch addresses (a /30 or larger,
+  or a /31) and overlaps no fabric VLAN.
+- **Timers.** `session_timeout` is at least 3 x `keepalive_interval`.
+- **No block:** a rack whose node bonds span both its switches but that has no `mlag` block still plans (the
+  bonds get their MLAG ids); the plan warns, once per rack, that the domain is left to the operator.
+"""
+
 _MEMBER_SCHEMA = {
     "type": "object", "additionalProperties": False, "required": ["switch", "peer_link_ports", "keepalive_address"],
     "description": "One switch of the pair.",
