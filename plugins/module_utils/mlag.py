@@ -221,6 +221,8 @@ def check_mlag(site, problems):
                                         % _next_host(a)))
         for i, iface in enumerate(interfaces):
             kpath = "%s.switches[%d].keepalive_address" % (path, i)
+            if iface.ip in keepalives and keepalives[iface.ip].startswith(path + "."):
+                continue    # both switches of this pair: reported above
             if iface.ip in keepalives:
                 problems.append(Problem(kpath, "address %s is already the keepalive address of %s"
                                         % (iface.ip, keepalives[iface.ip]), "use this switch's own address"))
@@ -237,7 +239,8 @@ def check_mlag(site, problems):
             problems.append(Problem(path + ".system_mac", "%s is a multicast MAC address" % mac,
                                     "use a unicast address (even first byte), e.g. %s"
                                     % default_system_mac(block["domain_id"])))
-        elif mac in macs and macs[mac] != path:
+        elif mac in macs and (block.get("system_mac") or domains[block["domain_id"]] == path):
+            # a derived MAC repeats with its domain id: that one is reported, not twice
             problems.append(Problem(path + ".system_mac", "system MAC %s is already the one of %s" % (mac, macs[mac]),
                                     "set a unique system_mac (each pair is one LACP partner)"))
         macs.setdefault(mac, path)
