@@ -22,7 +22,9 @@ import inventory_loader
 import sitegen
 from test_validation_physical import _run_plan_action
 
-sys.path.insert(0, str(inventory_loader.REPO / "tests" / "twin"))
+# appended, not inserted: test_plan_example hands sys.path[:3] (the collection's path among them) to a child
+if str(inventory_loader.REPO / "tests" / "twin") not in sys.path:
+    sys.path.append(str(inventory_loader.REPO / "tests" / "twin"))
 import site_twin  # noqa: E402
 
 PEER_PORTS = ["Ethernet47", "Ethernet48"]
