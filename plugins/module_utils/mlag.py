@@ -184,8 +184,8 @@ def check_mlag(site, problems):
             for j, port in enumerate(member["peer_link_ports"]):
                 owner = uplink_ports.get((member["switch"], physical.port_key(switch["platform"], port)))
                 if owner is not None:
-                    problems.append(Problem("%s.peer_link_ports[%d]" % (mpath, j), "port %s on '%s' is node "
-                                            "'%s''s uplink, it cannot be a peer-link port too"
+                    problems.append(Problem("%s.peer_link_ports[%d]" % (mpath, j), "port %s on '%s' is the uplink "
+                                            "of node '%s', it cannot be a peer-link port too"
                                             % (port, member["switch"], owner),
                                             "use a port no node is cabled to"))
         if len(members) == 2 and members[0]["switch"] == members[1]["switch"]:
@@ -210,12 +210,12 @@ def check_mlag(site, problems):
             a, b = interfaces
             if a.ip == b.ip:
                 problems.append(Problem(path + ".switches[1].keepalive_address", "is %s, the same address as "
-                                        "'%s''s: the keepalive goes from one switch to the other"
+                                        "that of '%s': the keepalive goes from one switch to the other"
                                         % (b.ip, members[0]["switch"]),
                                         "use the second switch's own (management) address"))
             elif a.network != b.network:
                 problems.append(Problem(path + ".switches[1].keepalive_address", "%s is not in the subnet of "
-                                        "'%s''s keepalive address %s (%s)"
+                                        "the keepalive address of '%s', %s (%s)"
                                         % (b, members[0]["switch"], a, a.network),
                                         "keepalive addresses of a pair share a subnet: e.g. %s"
                                         % _next_host(a)))
@@ -268,8 +268,8 @@ def check_mlag(site, problems):
             node = site["nodes"][host]
             if node["index"] == block["peer_link_id"] and node["bond_mode"] == "802.3ad" \
                     and len(node["uplinks"]) >= 2 and any(u["switch"] in in_rack for u in node["uplinks"]):
-                problems.append(Problem(path + ".peer_link_id", "port channel %d is node '%s''s bond (a bond's id "
-                                        "is the node index)" % (block["peer_link_id"], host),
+                problems.append(Problem(path + ".peer_link_id", "port channel %d is the bond of node '%s' (a "
+                                        "bond's id is the node index)" % (block["peer_link_id"], host),
                                         "use a number no bonded node of the rack has as index, e.g. %d"
                                         % _free({site["nodes"][h]["index"] for h in site["nodes"]},
                                                 PEER_LINK_ID_MAX, top_down=True)))
