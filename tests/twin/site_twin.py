@@ -34,8 +34,9 @@ pairs ("sub-wires"), one for untagged frames and one per VLAN id; each end attac
 configuration says (switch: ``bridge-pvid`` -> untagged, ``bridge-vids`` -> tagged; node: addresses on the
 bond or NIC itself -> untagged, a VLAN device of id N -> tagged N). A VLAN on the switch is one plain bridge
 ``vlan<id>``; a node's bond is a bridge over its members' sub-wires, a VLAN on a bond a bridge over the
-members' tagged sub-wires. Kernel STP (short timers) keeps the two-switches-per-node topology loop free. A rack with an MLAG pair in the
-plan (``plan.yaml`` ``mlag``: which port is cabled to which) gets its peer-link cables laid like node cables;
+members' tagged sub-wires. Kernel STP (short timers) keeps the two-switches-per-node topology loop free.
+A rack with an MLAG pair in the plan (``plan.yaml`` ``mlag``: which port is cabled to which) gets its peer-link
+cables laid like node cables;
 they carry traffic only where a switch's rendered file bonds them (the ``peerlink`` bond, a bridge port, and
 ``peerlink.<vlan>`` with the peer-link address, emulated as a bridge over the members' sub-wires of that VLAN):
 a rendered file without the peer link leaves the pair unjoined, and ``check`` pings each switch's CLAG peer

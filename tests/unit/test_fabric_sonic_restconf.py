@@ -213,7 +213,7 @@ def test_the_mclag_domain_reaches_the_switch(plan, applied):
     for host in SWITCHES:
         rec = applied["recorders"][host]
         mlag = plan["fabric"]["switches"][host]["mlag"]
-        domains = [w for w in rec.writes("/openconfig-mclag:mclag/mclag-domains/mclag-domain")]
+        domains = rec.writes("/openconfig-mclag:mclag/mclag-domains/mclag-domain")
         assert [w.method for w in domains] == ["PUT"]    # the module creates a new domain with PUT
         config = _find(domains[0].body, "source-address")
         assert config == {

@@ -75,7 +75,7 @@ def test_every_rendered_switch_file_is_read(bundle):
         # the MLAG peer link of the inventory's mlag block: every VLAN tagged, the session on VLAN 4094
         assert peerlink == {"ports": ["swp49", "swp50"], "pvid": None, "tagged": [10, 20, 30], "mtu": 9000}
         first = switch.endswith("leaf1")
-        rack = switch.split("-")[0]
+        rack = switch.split("-", maxsplit=1)[0]
         assert model["peerlink"] == {
             "name": "peerlink.4094", "bond": "peerlink", "vlan": 4094, "ports": ["swp49", "swp50"],
             "address": "169.254.255.%d/30" % (1 if first else 2), "peer_ip": "169.254.255.%d" % (2 if first else 1),

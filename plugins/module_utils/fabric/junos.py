@@ -152,9 +152,8 @@ def render(config, secrets=None, omit_passwords=False):
                    "enabled": True} for p in config["ports"] if p["lag"] is None]
     interfaces += [{"name": lag_name(lag["id"]), "description": lag["description"],
                     "mtu": lag["mtu"] + L2_OVERHEAD, "enabled": True} for lag in config["lags"]]
-    lag_members = [{"name": lag_name(lag["id"]), "mode": lag["mode"], "members": [{"member": m}
-                                                                                for m in lag["members"]]}
-                   for lag in config["lags"]]
+    lag_members = [{"name": lag_name(lag["id"]), "mode": lag["mode"],
+                    "members": [{"member": m} for m in lag["members"]]} for lag in config["lags"]]
     l2 = [_l2(name, l2, vlan_names) for name, l2 in switched_interfaces(config, lag_name)]
     l3 = [{"name": "irb", "unit": s["vlan"], "ipv4": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
           for s in config["svis"]]
