@@ -22,12 +22,8 @@ import inventory_loader
 import sitegen
 from test_validation_physical import _run_plan_action
 
-# sys.path as it was after the import: site_twin puts its directory first, and test_plan_example hands
-# sys.path[:3] (the collection's path among them) to a child interpreter
-_SAVED_PATH = list(sys.path)
-sys.path.append(str(inventory_loader.REPO / "tests" / "twin"))
+sys.path.insert(0, str(inventory_loader.REPO / "tests" / "twin"))
 import site_twin  # noqa: E402
-sys.path[:] = _SAVED_PATH
 
 PEER_PORTS = ["Ethernet47", "Ethernet48"]
 
