@@ -94,6 +94,7 @@ class ActionModule(ActionBase):
             result["plan_reused"] = False
             warnings = [secret_vars.plaintext_warning(name) for name in secret_vars.bgp_password_vars(the_plan)
                         if self._vaulted(task_vars, name) is False]
+            warnings += (the_plan.get("fabric") or {}).get("warnings", [])
             if warnings:
                 result.setdefault("warnings", []).extend(warnings)
         timings["plan"] = time.time() - started

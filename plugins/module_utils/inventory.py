@@ -21,7 +21,7 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import physical
+from ansible_collections.netstack.baremetal.plugins.module_utils import mlag, physical
 from ansible_collections.netstack.baremetal.plugins.module_utils import schema as schema_mod
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import (
     Problem, did_you_mean, free_name, known_or_close, next_free)
@@ -398,6 +398,7 @@ def _check_hosts(site, problems):
                                 "put one node (three for an etcd quorum) in group netstack_control_plane"))
     _check_switch_ports(site, problems)
     physical.check_uplinks(site, problems)
+    mlag.check_mlag(site, problems)
     seen = {}
     router_ids = {}
     for host, switch in switches.items():

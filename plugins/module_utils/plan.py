@@ -23,7 +23,7 @@ import json
 import os
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import addressing, bgp, inventory, report
-from ansible_collections.netstack.baremetal.plugins.module_utils import consistency
+from ansible_collections.netstack.baremetal.plugins.module_utils import consistency, mlag
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import plan_fabric, render_fabric
 from ansible_collections.netstack.baremetal.plugins.module_utils.nodes import plan_nodes, render_nodes
 from ansible_collections.netstack.baremetal.plugins.module_utils.cluster_network import (
@@ -122,6 +122,8 @@ def _core_plan(site, addresses, sessions):
         "switches": addresses["switches"],
         "pools": addresses["pools"],
         "bgp": sessions,
+        # the racks' MLAG pairs (mlag.py): physical (peer-link cabling) and domain settings, per rack
+        "mlag": mlag.plan_domains(site),
     }
     return plan
 

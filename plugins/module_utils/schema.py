@@ -16,6 +16,8 @@ __metaclass__ = type
 # The tenant fragments belong to the tenants core (it owns their semantics).
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import (
     TENANCY_SCHEMA, TENANT_SUBNET_POOL_SCHEMA, with_tenant_properties)
+# The MLAG pair of a rack belongs to its core (mlag.py checks it against the switches and the cabling).
+from ansible_collections.netstack.baremetal.plugins.module_utils.mlag import MLAG_SCHEMA
 
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 VARIANTS = ["kubeovn-cilium", "kubeovn-cilium-generic", "cilium", "cilium-generic", "cilium-kilo", "noop"]
@@ -458,6 +460,7 @@ RACK_SCHEMA = _obj("A rack (a failure domain with its own top-of-rack switches).
     "name": _str("Rack name, referred to by nodes and switches.", pattern=NAME_PATTERN),
     "index": _int("Stable rack number; derives switch ASNs and SVI addresses. Never reuse one.",
                   minimum=1, maximum=250),
+    "mlag": MLAG_SCHEMA,
 }, required=["name", "index"])
 
 ASN_SCHEME_SCHEMA = _obj("How ASNs are derived.", {

@@ -8,9 +8,9 @@ Why not ``jsonschema``: we need *every* problem with its inventory path, a
 validate 5,000 tenants in a few milliseconds.  The subset is: ``type`` (a name
 or a list), ``properties``, ``required``, ``additionalProperties`` (false or a
 schema), ``patternProperties``, ``enum``, ``pattern``, ``minimum``,
-``maximum``, ``minLength``, ``maxLength``, ``items``, ``minItems``,
+``maximum``, ``minLength``, ``maxLength``, ``items``, ``minItems``, ``maxItems``,
 ``uniqueItems``, ``default``, ``description`` and ``format`` (ipv4, ipv4-cidr,
-ipv4-range, hostname, dns-label), plus two annotations of ours: ``patternHint``
+ipv4-interface (address/prefix length), ipv4-range, hostname, dns-label), plus two annotations of ours: ``patternHint``
 (the hint of a pattern mismatch) and ``x-sensitive`` (the property names a
 secret's variable: its value is never put in a message).  The unit tests check
 that the schema is also a valid Draft 2020-12 schema and that ``jsonschema``
@@ -60,6 +60,10 @@ def _format_error(fmt, value):
             net = ipaddress.IPv4Network(value, strict=False)
             if str(net) != value:
                 return "'%s' has host bits set: the network is %s" % (value, net)
+        elif fmt == "ipv4-interface":
+            if "/" not in value:
+                return "'%s' has no prefix length (expected address/prefix, e.g. 192.168.0.11/24)" % value
+            ipaddress.IPv4Interface(value)
         elif fmt == "ipv4-range":
             if "-" in value:
                 first, last = [ipaddress.IPv4Address(p.strip()) for p in value.split("-", 1)]
@@ -268,6 +272,9 @@ def _walk_array(schema, value, path, problems):
         problems.append(Problem(path, "needs at least %d item(s), has %d" % (schema["minItems"], len(value)),
                                 "add %s, e.g. %s" % ("one" if schema["minItems"] == 1 else schema["minItems"],
                                                      _example(schema) or "[...]")))
+    if "maxItems" in schema and len(value) > schema["maxItems"]:
+        problems.append(Problem(path, "takes at most %d item(s), has %d" % (schema["maxItems"], len(value)),
+                                "remove the extra item(s)"))
     if schema.get("uniqueItems"):
         seen = set()
         for index, item in enumerate(value):
@@ -301,7 +308,8 @@ def _walk_string(schema, value, path, problems):
 
 # --- hints: what the user would type ----------------------------------------
 
-_FORMAT_EXAMPLES = {"ipv4": "10.0.0.10", "ipv4-cidr": "10.0.0.0/24", "ipv4-range": "10.0.0.64/28",
+_FORMAT_EXAMPLES = {"ipv4": "10.0.0.10", "ipv4-cidr": "10.0.0.0/24", "ipv4-interface": "192.168.0.11/24",
+                    "ipv4-range": "10.0.0.64/28",
                     "hostname": "example.org", "dns-label": "my-name"}
 _EXAMPLE_IN_DESCRIPTION = re.compile(r"\be\.g\. `?([^,;()`]+)")
 _HINT_MAX = 100
@@ -388,6 +396,9 @@ def _format_hint(fmt, value):
     try:
         if fmt == "ipv4":
             return "write four numbers from 0 to 255, e.g. %s" % _FORMAT_EXAMPLES["ipv4"]
+        if fmt == "ipv4-interface" and "/" not in value:
+            ipaddress.IPv4Address(value)
+            return "add the prefix length, e.g. %s/24" % value
         if fmt in ("ipv4-cidr", "ipv4-range"):
             if "-" in value and fmt == "ipv4-range":
                 first, last = [p.strip() for p in value.split("-", 1)]

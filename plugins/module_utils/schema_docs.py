@@ -12,7 +12,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import physical
+from ansible_collections.netstack.baremetal.plugins.module_utils import mlag, physical
 from ansible_collections.netstack.baremetal.plugins.module_utils import schema as schema_mod
 
 _INTRO = """# Inventory reference
@@ -103,6 +103,7 @@ def inventory_reference():
                     + "\n".join("- `%s` -> `%s`" % kv for kv in sorted(schema_mod.NETWORK_OS_PLATFORMS.items()))
                     + "\n")
     sections.append(physical.RULES_DOC)
+    sections.append(mlag.RULES_DOC)
     return "\n".join(sections)
 
 

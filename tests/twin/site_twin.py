@@ -34,9 +34,14 @@ pairs ("sub-wires"), one for untagged frames and one per VLAN id; each end attac
 configuration says (switch: ``bridge-pvid`` -> untagged, ``bridge-vids`` -> tagged; node: addresses on the
 bond or NIC itself -> untagged, a VLAN device of id N -> tagged N). A VLAN on the switch is one plain bridge
 ``vlan<id>``; a node's bond is a bridge over its members' sub-wires, a VLAN on a bond a bridge over the
-members' tagged sub-wires. Kernel STP (short timers) keeps the two-switches-per-node topology loop free; the
-switches are joined by an emulated peer link per rack and one inter-rack link (the operator's MLAG peer link
-and spine, which no rendered file describes), carrying every VLAN.
+members' tagged sub-wires. Kernel STP (short timers) keeps the two-switches-per-node topology loop free.
+A rack with an MLAG pair in the plan (``plan.yaml`` ``mlag``: which port is cabled to which) gets its peer-link
+cables laid like node cables;
+they carry traffic only where a switch's rendered file bonds them (the ``peerlink`` bond, a bridge port, and
+``peerlink.<vlan>`` with the peer-link address, emulated as a bridge over the members' sub-wires of that VLAN):
+a rendered file without the peer link leaves the pair unjoined, and ``check`` pings each switch's CLAG peer
+address. A rack without an MLAG pair in the plan is joined by an emulated peer link as before (the operator's),
+and the racks by one inter-rack link (the spine, which no rendered file describes), carrying every VLAN.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -109,7 +114,10 @@ _IFACE_KEYS = {
              "bridge-pvid", "bridge-vids", "mstpctl-portadminedge", "mstpctl-bpduguard"},
     "bridge": {"bridge-vlan-aware", "bridge-ports", "bridge-vids", "bridge-pvid", "bridge-stp"},
     "svi": {"vlan-id", "vlan-raw-device", "mtu", "address-virtual"},
+    # Cumulus CLAG: <peer-link bond>.<vlan> carries clagd's session
+    "clag": {"address", "clagd-peer-ip", "clagd-backup-ip", "clagd-sys-mac", "clagd-priority"},
 }
+_MAC = r"^([0-9a-f]{2}:){5}[0-9a-f]{2}$"
 _YES_NO = {"yes": True, "no": False}
 
 
@@ -154,6 +162,8 @@ def read_interfaces(text):
             return "bond"
         if "vlan-id" in opts:
             return "svi"
+        if any(key.startswith("clagd-") for key in opts):
+            return "clag"
         return "port"
     kinds = {name: kind(opts) for name, opts in stanzas.items()}
     for name, opts in stanzas.items():
@@ -174,7 +184,7 @@ def read_interfaces(text):
         raise Refused("iface %s: no bridge-vids" % bname)
     if "bridge-pvid" in bridge:
         _int(bridge["bridge-pvid"], "%s bridge-pvid" % bname)
-    model = {"bridge": bname, "vlans": vlans, "ports": {}, "members": {}, "svis": {}}
+    model = {"bridge": bname, "vlans": vlans, "ports": {}, "members": {}, "svis": {}, "peerlink": None}
     enslaved = {}
     for name, opts in stanzas.items():
         if kinds[name] == "port":
@@ -217,6 +227,11 @@ def read_interfaces(text):
         ports = opts["bond-slaves"].split() if kinds[member] == "bond" else [member]
         mtu = _int(opts.get("mtu", "1500"), "%s mtu" % member, 68, 65535)
         model["members"][member] = {"ports": ports, "pvid": pvid, "tagged": sorted(vids - {pvid}), "mtu": mtu}
+    clags = [name for name, kind in kinds.items() if kind == "clag"]
+    if len(clags) > 1:
+        raise Refused("one CLAG peer link expected, found %s" % clags)
+    for name in clags:
+        model["peerlink"] = _read_clag(name, stanzas[name], kinds, stanzas, model)
     for name, opts in stanzas.items():
         if kinds[name] in ("port", "bond") and name not in model["members"] and name not in enslaved:
             if "bridge-vids" in opts or "bridge-pvid" in opts:
@@ -242,6 +257,41 @@ def read_interfaces(text):
             svi.update(mac=words[0], gateway=words[1])
         model["svis"][vid] = svi
     return model
+
+
+def _read_clag(name, opts, kinds, stanzas, model):
+    """``<bond>.<vlan>`` with the clagd keywords: the peer link's session (Cumulus CLAG), checked for what clagd
+    needs (a bond in the bridge carrying the VLANs, the peer in the session subnet, both keepalive paths)."""
+    bond, _dot, vid = name.partition(".")
+    vid = _int(vid, "%s VLAN" % name)
+    if kinds.get(bond) != "bond":
+        raise Refused("iface %s: %s is not a bond stanza (the peer link is a bond)" % (name, bond))
+    if bond not in model["members"]:
+        raise Refused("iface %s: the peer-link bond %s is not a port of bridge %s" % (name, bond, model["bridge"]))
+    if vid in model["vlans"]:
+        raise Refused("iface %s: VLAN %d is on bridge %s; the peer-link session VLAN stays off it" % (name, vid, model["bridge"]))
+    if "clag-id" in stanzas[bond]:
+        raise Refused("iface %s: the peer-link bond %s has a clag-id" % (name, bond))
+    missing = sorted({"address", "clagd-peer-ip", "clagd-backup-ip", "clagd-sys-mac"} - set(opts))
+    if missing:
+        raise Refused("iface %s: missing %s" % (name, ", ".join(missing)))
+    try:
+        address = ipaddress.ip_interface(opts["address"])
+        peer = ipaddress.ip_address(opts["clagd-peer-ip"])
+        backup = opts["clagd-backup-ip"].split()
+        ipaddress.ip_address(backup[0])
+    except (ValueError, IndexError):
+        raise Refused("iface %s: address, clagd-peer-ip or clagd-backup-ip not understood" % name)
+    if peer not in address.network or peer == address.ip:
+        raise Refused("iface %s: clagd-peer-ip %s is not another address of %s" % (name, peer, address.network))
+    if len(backup) not in (1, 3) or (len(backup) == 3 and backup[1] != "vrf"):
+        raise Refused("iface %s: clagd-backup-ip %r not understood" % (name, opts["clagd-backup-ip"]))
+    if not re.match(_MAC, opts["clagd-sys-mac"]):
+        raise Refused("iface %s: clagd-sys-mac %r not understood" % (name, opts["clagd-sys-mac"]))
+    priority = _int(opts.get("clagd-priority", "32768"), "%s clagd-priority" % name, 0, 65535)
+    return {"name": name, "bond": bond, "vlan": vid, "address": str(address), "peer_ip": str(peer),
+            "backup_ip": backup[0], "backup_vrf": backup[2] if len(backup) == 3 else None,
+            "sys_mac": opts["clagd-sys-mac"], "priority": priority, "ports": stanzas[bond]["bond-slaves"].split()}
 
 
 # ---------------------------------------------------------------- the node: Talos documents, networkd files
@@ -625,6 +675,18 @@ def build_switch_l2(switch, model, cabled_ports, isls, priority):
                 if vid not in cabled_ports[port]:
                     raise Refused("%s: port %s: the cable carries no tag %d" % (switch, port, vid))
                 _attach(switch, _ifname(port, vid), "vlan%d" % vid, mtu)
+    peerlink = model["peerlink"]
+    if peerlink:
+        # the session VLAN: a bridge over the members' sub-wires of that tag (STP: two parallel cables)
+        session = peerlink["name"]
+        ip(switch, "link", "add", session, "type", "bridge", *(STP + ["priority", priority]))
+        created.append(session)
+        for port in peerlink["ports"]:
+            if peerlink["vlan"] not in cabled_ports.get(port, ()):
+                raise Refused("%s: peer-link port %s: the cable carries no tag %d" % (switch, port, peerlink["vlan"]))
+            _attach(switch, _ifname(port, peerlink["vlan"]), session, model["ports"][port]["mtu"])
+        ip(switch, "addr", "add", peerlink["address"], "dev", session)
+        ip(switch, "link", "set", session, "up")
     for isl in isls:
         for vid in model["vlans"]:
             _attach(switch, _ifname(isl, vid), "vlan%d" % vid, 9216)
@@ -678,16 +740,36 @@ def _world(bundle):
     for node in sorted(the_plan["nodes"]):
         for uplink in the_plan["nodes"][node].get("uplinks") or []:
             cables.append({"node": node, "nic": uplink["nic"], "switch": uplink["switch"], "port": uplink["port"]})
+    tags = sorted(v["id"] for v in the_plan["vlans"])
     isls = []
     firsts = []
+    peer_links = []
+    pairs = the_plan.get("mlag") or {}
     for rack in sorted(racks):
         members = sorted(racks[rack], key=lambda s: the_plan["switches"][s]["index"])
         firsts.append(members[0])
-        isls += [(members[0], other) for other in members[1:]]           # the MLAG peer links
+        pair = pairs.get(rack)
+        if pair:
+            # cabled as the inventory says; whether they carry anything is up to each end's rendered file
+            a, b = [s["name"] for s in pair["switches"]]
+            peer_links += [{"a": a, "a_port": pa, "b": b, "b_port": pb, "tags": tags + [pair["peer_vlan"]]}
+                           for pa, pb in pair["cables"]]
+        else:
+            isls += [(members[0], other) for other in members[1:]]       # the operator's MLAG peer links
     isls += [(firsts[0], other) for other in firsts[1:]]                # the spine (one trunk per rack)
-    tags = sorted(v["id"] for v in the_plan["vlans"])
     return {"switches": switches, "nodes": sorted(the_plan["nodes"]), "cables": cables, "tags": tags,
+            "peer_links": peer_links,
             "isls": [{"a": a, "b": b, "name": "isl%d" % (i + 1)} for i, (a, b) in enumerate(isls)]}
+
+
+def _cabled_ports(world, switch):
+    """``{port: tags its cable carries}`` of a switch: node cables and peer-link cables."""
+    cabled = {c["port"]: world["tags"] for c in world["cables"] if c["switch"] == switch}
+    for link in world.get("peer_links", []):
+        for end in ("a", "b"):
+            if link[end] == switch:
+                cabled[link[end + "_port"]] = link["tags"]
+    return cabled
 
 
 def _secrets(bundle, values):
@@ -773,6 +855,8 @@ def up(args):
     tags = [UNTAGGED] + world["tags"]
     for cable in world["cables"]:
         lay_cable(cable["switch"], cable["port"], cable["node"], cable["nic"], tags)
+    for link in world["peer_links"]:
+        lay_cable(link["a"], link["a_port"], link["b"], link["b_port"], [UNTAGGED] + link["tags"])
     for isl in world["isls"]:
         lay_cable(isl["a"], isl["name"], isl["b"], isl["name"], world["tags"])
     for node in world["nodes"]:
@@ -825,7 +909,7 @@ def ifreload(args):
     for dev in state["l2"].get(switch, []):
         ip(switch, "link", "del", dev, check=False)
     time.sleep(args.settle)
-    cabled = {c["port"]: world["tags"] for c in world["cables"] if c["switch"] == switch}
+    cabled = _cabled_ports(world, switch)
     isls = [i["name"] for i in world["isls"] if switch in (i["a"], i["b"])]
     priority = 4096 * (1 + world["switches"].index(switch))
     created = build_switch_l2(switch, model, cabled, isls, priority)
@@ -834,6 +918,7 @@ def ifreload(args):
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = _state()
         state["l2"][switch] = created
+        state.setdefault("peerlinks", {})[switch] = model["peerlink"]
         _save(state)
     for port in args.leave_down:      # a change that breaks a port (the rolling test's fault)
         ip(switch, "link", "set", _ifname(port, UNTAGGED), "down")
@@ -998,6 +1083,12 @@ def check(args):
     if state.get("vip"):
         probes += [(host, state["vip"]["address"], None) for host in state["world"]["switches"] + state["world"]["nodes"]
                    if host != state["vip"]["node"]]
+    # an MLAG pair of the plan: each switch's rendered peer link reaches its peer's (clagd's session path)
+    peerlinks = state.get("peerlinks", {})
+    paired = sorted({link[end] for link in state["world"].get("peer_links", []) for end in ("a", "b")})
+    failures += ["%s: its rendered interfaces file has no CLAG peer link, the plan pairs it" % switch
+                 for switch in paired if not peerlinks.get(switch)]
+    probes += sorted({(switch, p["peer_ip"], None) for switch, p in peerlinks.items() if p})
     failures += ["%s cannot reach %s%s" % (h, a, " with %d-byte payloads (DF set)" % s if s else "")
                  for h, a, s in ping_all(probes)]
     deadline = time.time() + args.timeout

@@ -151,8 +151,14 @@ def test_the_readers_read_the_golden_example_bundle(switch, platform):
     doc = yaml.safe_load((GOLDEN / "example" / ("%s.yml" % switch)).read_text())
     output = {"modules": doc["modules"], "cli": doc.get("cli") or {"before": [], "after": []}, "files": {}}
     ports, _svis = links.read_switch(platform, output)
-    assert ports and all(p["untagged"] == 10 and p["tagged"] == {20} and p["lacp"] == "lacp"
-                         and p["mtu"] == (9100 if platform == "sonic" else 9000) for p in ports.values())
+    peer_link = {name: p for name, p in ports.items() if (p["lag"] or "").lower().endswith("channel2000")}
+    nodes = {name: p for name, p in ports.items() if name not in peer_link}
+    assert nodes and all(p["untagged"] == 10 and p["tagged"] == {20} and p["lacp"] == "lacp"
+                         and p["mtu"] == (9100 if platform == "sonic" else 9000) for p in nodes.values())
+    # the MLAG peer link (the example's racks have an mlag block): an LACP trunk carrying every VLAN (an EOS or
+    # NX-OS trunk without an allowed list also sends VLAN 1 untagged, its default native VLAN)
+    assert len(peer_link) == 2 and all(p["lacp"] == "lacp" and p["untagged"] in (None, 1)
+                                       and {10, 20, 30} <= p["tagged"] for p in peer_link.values())
 
 
 def test_vlan_lists_in_every_vocabulary():
@@ -375,9 +381,13 @@ def test_the_vendor_rendered_configuration_reads_like_the_module_arguments(rende
     from_text = links.read_rendered_text(platform, (GOLDEN / "rendered" / ("%s.cfg" % switch)).read_text())
     from_modules = links.read_switch(platform, fabric.switch_output(rendered_plan, switch, omit_passwords=True))
     assert from_text == from_modules
-    ports = from_text[0]
+    peer_link = set(rendered_plan["fabric"]["switches"][switch]["mlag"]["peer_link"]["members"])
+    ports = {name: p for name, p in from_text[0].items() if name not in peer_link}
     assert ports and all(p["untagged"] == 10 and p["tagged"] == {20} and p["lacp"] == "lacp" and p["mtu"] == 9000
                          for p in ports.values())
+    # the peer link reads back as an LACP trunk of every VLAN, from the vendor text as from the arguments
+    assert peer_link and all(from_text[0][name]["lacp"] == "lacp" and {10, 20, 30} <= from_text[0][name]["tagged"]
+                             for name in peer_link)
 
 
 def test_a_mis_tagged_vendor_configuration_is_read_as_such():

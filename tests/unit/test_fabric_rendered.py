@@ -48,8 +48,12 @@ def make_inventory(target):
         for i in (1, 2)}}
     (target / "hosts.yml").write_text(yaml.safe_dump(hosts, sort_keys=False))
     fabric_vars = target / "group_vars" / "all" / "fabric.yml"
-    fabric_vars.write_text(fabric_vars.read_text().replace("    - {name: r3, index: 3}\n",
-                                                           "    - {name: r3, index: 3}\n    - {name: r4, index: 4}\n"))
+    group_vars = yaml.safe_load(fabric_vars.read_text())
+    # an MC-LAG pair like the example's racks: the Junos domain lines are rendered too
+    group_vars["netstack_fabric"]["racks"].append({"name": "r4", "index": 4, "mlag": {"domain_id": 4, "switches": [
+        {"switch": "r4-leaf%d" % i, "peer_link_ports": ["xe-0/0/46", "xe-0/0/47"],
+         "keepalive_address": "192.168.1.4%d/24" % i} for i in (1, 2)]}})
+    fabric_vars.write_text(yaml.safe_dump(group_vars, sort_keys=False))
     return target
 
 
@@ -177,9 +181,70 @@ def test_junos_rendered_against_the_plan(rendered, host):
     for address in svis(plan, host):
         assert address in addresses
     vlans = {v.findtext(NC + "name"): v.findtext(NC + "vlan-id") for v in xml["vlans"][0]}
-    assert vlans == {"nodes": "10", "storage": "20", "external": "30"}
+    assert vlans == {"nodes": "10", "storage": "20", "external": "30", "NETSTACK-ICCP": "4094"}
     assert ("set policy-options policy-statement NETSTACK-FROM-NODES term seq-10 from route-filter 10.30.0.64/26 "
             "prefix-length-range /32-/32") in text
+
+
+def _peer(plan, host):
+    """(this switch's, the peer's) entries of the rack's MLAG domain in the plan."""
+    domain = plan["mlag"][plan["switches"][host]["rack"]]
+    me = next(s for s in domain["switches"] if s["name"] == host)
+    return domain, me, next(s for s in domain["switches"] if s["name"] != host)
+
+
+@pytest.mark.parametrize("host", ["r1-leaf1", "r1-leaf2"])
+def test_eos_mlag_domain_and_peer_link(rendered, host):
+    domain, me, peer = _peer(rendered["plan"], host)
+    text = rendered["cfgs"][host]
+    assert ("mlag configuration\n   domain-id %d\n   local-interface Vlan4094\n   peer-address %s\n"
+            "   peer-address heartbeat %s\n   peer-link Port-Channel2000\n"
+            % (domain["domain_id"], peer["peer_address"], peer["keepalive_address"])) in text
+    assert "interface Vlan4094\nip address %s/30\n" % me["peer_address"] in text
+    for port in me["peer_link_ports"]:
+        assert "interface %s\nchannel-group 2000 mode active\n" % port in text
+    # a trunk with no allowed list: every VLAN; the peer VLAN only there (trunk group), without spanning tree
+    assert "interface Port-Channel2000\nswitchport mode trunk\n! ---" in text
+    assert "vlan 4094\n   trunk group NETSTACK-MLAG-PEER\ninterface Port-Channel2000\n" \
+           "   switchport trunk group NETSTACK-MLAG-PEER\nno spanning-tree vlan-id 4094\n" in text
+
+
+@pytest.mark.parametrize("host", ["r2-leaf1", "r2-leaf2"])
+def test_nxos_vpc_domain_and_peer_link(rendered, host):
+    domain, me, peer = _peer(rendered["plan"], host)
+    text = rendered["cfgs"][host]
+    assert "vpc domain %d\n   role priority %d\n   peer-keepalive destination %s source %s vrf management\n" % (
+        domain["domain_id"], me["priority"], peer["keepalive_address"], me["keepalive_address"]) in text
+    # the domain comes before any "vpc" line that needs it
+    assert text.index("feature vpc") < text.index("vpc domain") < text.index("vpc peer-link") < text.index("   vpc 2")
+    assert "interface port-channel2000\n   spanning-tree port type network\n   vpc peer-link\n" in text
+    for port in me["peer_link_ports"]:
+        assert "interface %s\nchannel-group 2000 mode active\n" % port in text
+
+
+@pytest.mark.parametrize("host", ["r4-leaf1", "r4-leaf2"])
+def test_junos_mc_lag(rendered, host):
+    domain, me, peer = _peer(rendered["plan"], host)
+    text = rendered["cfgs"][host]
+    first = domain["switches"][0]["name"] == host
+    lines = text.splitlines()
+    assert "set protocols iccp local-ip-addr %s" % me["peer_address"] in lines
+    assert "set protocols iccp peer %s redundancy-group-id-list 4" % peer["peer_address"] in lines
+    assert "set protocols iccp peer %s backup-liveness-detection backup-peer-ip %s" % (
+        peer["peer_address"], peer["keepalive_address"]) in lines
+    assert "set multi-chassis multi-chassis-protection %s interface ae2000" % peer["peer_address"] in lines
+    options = "set interfaces ae10 aggregated-ether-options "
+    # equal on both switches: one LACP partner; different: chassis id and status control
+    for line in ("lacp system-id 44:38:39:ff:00:04", "lacp admin-key 10", "mc-ae mc-ae-id 10",
+                 "mc-ae redundancy-group 4", "mc-ae mode active-active",
+                 "mc-ae chassis-id %d" % (0 if first else 1),
+                 "mc-ae status-control %s" % ("active" if first else "standby")):
+        assert options + line in lines
+    assert "<nc:unit><nc:name>4094</nc:name><nc:family><nc:inet><nc:address><nc:name>%s/30</nc:name>" % (
+        me["peer_address"]) in text
+    assert ("<nc:name>ae2000</nc:name><nc:unit><nc:name>0</nc:name><nc:family><nc:ethernet-switching>"
+            "<nc:interface-mode>trunk</nc:interface-mode><nc:vlan><nc:members>nodes</nc:members><nc:members>"
+            "storage</nc:members><nc:members>external</nc:members><nc:members>NETSTACK-ICCP</nc:members>") in text
 
 
 def test_sonic_payload_is_written(rendered):
@@ -188,6 +253,8 @@ def test_sonic_payload_is_written(rendered):
     assert "# --- sonic_bgp_neighbors (no rendered state: the merged payload)" in text
     for s in sessions(plan, "r3-leaf1"):
         assert "- neighbor: %s" % s["node_address"] in text
+    # sonic_mclag after the L3 interfaces (the session source is the peer VLAN's address), before VRRP
+    assert text.index("# --- sonic_l3_interfaces") < text.index("# --- sonic_mclag") < text.index("# --- sonic_vrrp")
 
 
 def test_rendered_golden_files(rendered):

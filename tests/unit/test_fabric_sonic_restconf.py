@@ -145,6 +145,7 @@ def test_vlans_and_their_names(plan, applied):
         names = {re.search(r"VLAN_LIST=(Vlan\d+)/description$", w.path).group(1): w.body["sonic-vlan:description"]
                  for w in rec.writes("/sonic-vlan:sonic-vlan/VLAN/VLAN_LIST=")}
         expected = {"Vlan%d" % v["id"]: v["name"] for v in plan["fabric"]["switches"][host]["vlans"]}
+        expected["Vlan4094"] = "NETSTACK-MLAG-PEER"     # the rack's MCLAG peer VLAN
         assert names == expected
         assert sorted(n for n in created if n.startswith("Vlan")) == sorted(expected)
 
@@ -159,9 +160,14 @@ def test_node_ports_port_channels_and_vlan_membership(plan, applied):
             if port["lag"] is None:           # members keep the port channel's MTU (SONiC refuses a mismatch)
                 expected["mtu"] = port["mtu"]
             assert got == expected, port["name"]
+        link = config["mlag"]["peer_link"]
+        for port in link["members"]:     # the MCLAG peer link's members keep the switch's MTU too
+            got = merged_config(rec, "/interface=%s/config" % port, "openconfig-interfaces:config")
+            assert got == {"description": link["description"], "enabled": True}, port
         members = {re.search(r"interface=([^/]+)/", w.path).group(1): w.body["openconfig-if-aggregate:aggregate-id"]
                    for w in rec.writes("/openconfig-if-aggregate:aggregate-id")}
-        assert members == {m: "PortChannel%d" % lag["id"] for lag in config["lags"] for m in lag["members"]}
+        lags = config["lags"] + [{"id": link["id"], "members": link["members"]}]
+        assert members == {m: "PortChannel%d" % lag["id"] for lag in lags for m in lag["members"]}
         switched = {re.search(r"interface=([^/]+)/", w.path).group(1): w.body["openconfig-vlan:config"]
                     for w in rec.writes("/openconfig-vlan:switched-vlan/config")}
         expected = {}
@@ -170,6 +176,7 @@ def test_node_ports_port_channels_and_vlan_membership(plan, applied):
             if l2:
                 expected[name] = {"access-vlan": l2["native_vlan"],
                                   "trunk-vlans": [v for v in l2["vlans"] if v != l2["native_vlan"]]}
+        expected["PortChannel%d" % link["id"]] = {"trunk-vlans": link["vlans"]}    # every VLAN, tagged
         assert switched == expected and expected
 
 
@@ -183,7 +190,9 @@ def test_svi_addresses_and_the_vrrp_gateway(plan, applied):
                 addresses[vlan] = [(a["openconfig-if-ip:config"]["ip"], a["openconfig-if-ip:config"]["prefix-length"])
                                    for a in w.body["openconfig-if-ip:addresses"]["address"]]
         svis = plan["fabric"]["switches"][host]["svis"]
-        assert addresses == {"Vlan%d" % s["vlan"]: [(s["address"], s["prefix_length"])] for s in svis}
+        mlag = plan["fabric"]["switches"][host]["mlag"]
+        assert addresses == dict({"Vlan%d" % s["vlan"]: [(s["address"], s["prefix_length"])] for s in svis},
+                                 Vlan4094=[(mlag["local_address"], mlag["prefix_length"])])
         # the planned switch address is the one the plan's sessions use on this switch
         assert {n["local_address"] for n in plan["bgp"]["switches"][host]["neighbors"]} <= {
             a for pairs in addresses.values() for a, _length in pairs}
@@ -197,6 +206,38 @@ def test_svi_addresses_and_the_vrrp_gateway(plan, applied):
         assert len({s["gateway"] for s in svis if s["gateway"]}) == len(gateways)
         # SONiC's static anycast gateway would replace the switch's own address: never sent
         assert not rec.writes("sag-ipv4")
+
+
+def _find(document, key):
+    """The first dict holding ``key`` anywhere in a decoded JSON body."""
+    if isinstance(document, dict):
+        if key in document:
+            return document
+        document = list(document.values())
+    if isinstance(document, list):
+        for item in document:
+            found = _find(item, key)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_mclag_domain_reaches_the_switch(plan, applied):
+    for host in SWITCHES:
+        rec = applied["recorders"][host]
+        mlag = plan["fabric"]["switches"][host]["mlag"]
+        domains = rec.writes("/openconfig-mclag:mclag/mclag-domains/mclag-domain")
+        assert [w.method for w in domains] == ["PUT"]    # the module creates a new domain with PUT
+        config = _find(domains[0].body, "source-address")
+        assert config == {
+            "domain-id": 3, "source-address": mlag["local_address"], "peer-address": mlag["peer_address"],
+            "peer-link": "PortChannel2000", "keepalive-interval": 1, "session-timeout": 15,
+            "openconfig-mclag:mclag-system-mac": "44:38:39:ff:00:03",
+            "backup-keepalive-source-address": mlag["keepalive"]["local"],
+            "backup-keepalive-peer-address": mlag["keepalive"]["peer"], "backup-keepalive-session-vrf": "mgmt"}
+        members = [w.body for w in rec.writes("/openconfig-mclag:mclag/interfaces/interface")]
+        names = sorted(set(re.findall(r"PortChannel\d+", repr(members))))
+        assert names == sorted("PortChannel%d" % i for i in mlag["lags"]) and "PortChannel2000" not in names
 
 
 def test_routing_policy_accepts_only_pool_host_routes(plan, applied):

@@ -233,6 +233,9 @@ def test_peer_names_stay_unique_when_host_names_collide_after_joining():
     # node x-w1 and switch r1-leaf1-x with node w1 both give r1-leaf1-x-w1
     def collide(inventory_vars, nodes, switches):
         switches["r1-leaf1-x"] = switches.pop("r1-leaf2")
+        for member in inventory_vars["netstack_fabric"]["racks"][0]["mlag"]["switches"]:   # the r1 MLAG pair
+            if member["switch"] == "r1-leaf2":
+                member["switch"] = "r1-leaf1-x"
         for node in nodes.values():
             for uplink in node["netstack_node"]["uplinks"]:
                 if uplink["switch"] == "r1-leaf2":

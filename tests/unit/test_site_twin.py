@@ -66,11 +66,21 @@ def test_every_rendered_switch_file_is_read(bundle):
     for switch in SWITCHES:
         model = site_twin.read_interfaces(bundle["fabric/%s.interfaces" % switch])
         assert model["vlans"] == [10, 20, 30]
+        peerlink = model["members"].pop("peerlink")
         assert model["members"], switch
         for member in model["members"].values():
             # the tagging contract, as the switch file states it: node VLAN native, the others tagged
             assert (member["pvid"], member["tagged"]) == (10, [20, 30]), switch
             assert len(member["ports"]) == 1 and member["mtu"] == 9000
+        # the MLAG peer link of the inventory's mlag block: every VLAN tagged, the session on VLAN 4094
+        assert peerlink == {"ports": ["swp49", "swp50"], "pvid": None, "tagged": [10, 20, 30], "mtu": 9000}
+        first = switch.endswith("leaf1")
+        rack = switch.split("-", maxsplit=1)[0]
+        assert model["peerlink"] == {
+            "name": "peerlink.4094", "bond": "peerlink", "vlan": 4094, "ports": ["swp49", "swp50"],
+            "address": "169.254.255.%d/30" % (1 if first else 2), "peer_ip": "169.254.255.%d" % (2 if first else 1),
+            "backup_ip": "192.168.61.%s%d" % (rack[1], 2 if first else 1), "backup_vrf": "mgmt",
+            "sys_mac": "44:38:39:ff:00:0%s" % rack[1], "priority": 1000 if first else 2000}
         assert sorted(model["svis"]) == [10, 30]
         assert model["svis"][10]["gateway"] == "10.61.0.1/24" and model["svis"][10]["mtu"] == 9000
         assert model["svis"][30]["gateway"] == "10.63.0.1/24" and model["svis"][30]["mtu"] == 1500
@@ -85,6 +95,11 @@ def test_every_rendered_switch_file_is_read(bundle):
     (("    bridge-vids 10 20 30\n    mstpctl", "    bridge-vids 10 20 30 40\n    mstpctl"), "not on bridge"),
     (("    bridge-stp on\n", "    bridge-stp off\n"), "bridge-stp"),
     (("    mtu 9000\n", "    mtu 9000\n    mtu 1500\n"), "given twice"),
+    (("    clagd-priority", "    clagd-args --vm\n    clagd-priority"), "not understood: clagd-args"),
+    (("    clagd-peer-ip 169.254.255.2\n", "    clagd-peer-ip 169.254.254.2\n"), "is not another address"),
+    (("    clagd-sys-mac 44:38:39:ff:00:01\n", ""), "missing clagd-sys-mac"),
+    (("bridge-ports bond1 bond3 bond5 peerlink\n", "bridge-ports bond1 bond3 bond5\n"), "not a port of bridge"),
+    (("auto peerlink.4094\niface peerlink.4094\n", "auto peerlink.30\niface peerlink.30\n"), "stays off it"),
 ])
 def test_the_switch_reader_refuses_what_it_does_not_understand(bundle, change, message):
     text = bundle["fabric/r1-leaf1.interfaces"]
@@ -238,6 +253,7 @@ def _wire(switch_text, node_model):
     by the twin's own builders; the twin's reachability check's failures."""
     switch_model = site_twin.read_interfaces(switch_text)
     switch_model["members"] = {m: s for m, s in switch_model["members"].items() if s["ports"] == ["swp1"]}
+    switch_model["peerlink"] = None     # one leaf: no peer
     tags = [10, 20, 30]
     site_twin.make_namespace("leaf")
     site_twin.make_namespace("cp1")
@@ -278,3 +294,41 @@ def test_the_wire_check_catches_the_tagging_defect(bundle, kubeadm_bundle, mini_
         assert lost == [("cp1", "10.61.0.1", 8972)]
     else:
         assert ("cp1", "10.61.0.1", None) in lost
+
+
+def _peer_link_wire(bundle, drop_peerlink):
+    """r1-leaf1 and r1-leaf2 joined by the peer-link cables the plan lays (swp49, swp50 at both ends), each built
+    from its rendered file by the twin's own builder (node ports left out); the peers' ping failures."""
+    models = {}
+    for leaf in ("r1-leaf1", "r1-leaf2"):
+        text = bundle["fabric/%s.interfaces" % leaf]
+        if drop_peerlink and leaf == "r1-leaf2":
+            # the defect: a file without the peer link (the bond, its session stanza, its bridge port)
+            start, end = text.index("auto peerlink\n"), text.index("auto bridge\n")
+            text = text[:start] + text[end:].replace(" peerlink\n", "\n", 1)
+        models[leaf] = site_twin.read_interfaces(text)
+        models[leaf]["members"] = {}
+    tags = [10, 20, 30, 4094]
+    for leaf in models:
+        site_twin.make_namespace(leaf)
+    for port in ("swp49", "swp50"):
+        site_twin.lay_cable("r1-leaf1", port, "r1-leaf2", port, [None] + tags)
+    for priority, leaf in enumerate(sorted(models)):
+        site_twin.build_switch_l2(leaf, models[leaf], {"swp49": tags, "swp50": tags}, [], 4096 * (priority + 1))
+    probes = [(leaf, m["peerlink"]["peer_ip"], None) for leaf, m in sorted(models.items()) if m["peerlink"]]
+    return probes, site_twin.ping_all(probes, attempts=6)
+
+
+@pytest.mark.skipif(not _wire_ready(), reason="needs root, iproute2 and ping (network namespaces)")
+@pytest.mark.parametrize("drop_peerlink", [False, True])
+def test_the_peer_link_comes_from_the_rendered_files(bundle, mini_twin, monkeypatch, drop_peerlink):
+    # two cables between the leaves: STP on again (the twin's timers), or the session bridges would loop
+    monkeypatch.setattr(site_twin, "STP", ["stp_state", "1", "forward_delay", "200", "hello_time", "100",
+                                           "max_age", "600"])
+    probes, lost = _peer_link_wire(bundle, drop_peerlink)
+    if drop_peerlink:
+        # only r1-leaf1 has a session address: its peer is not there
+        assert probes == [("r1-leaf1", "169.254.255.2", None)] and lost == probes
+    else:
+        assert probes == [("r1-leaf1", "169.254.255.2", None), ("r1-leaf2", "169.254.255.1", None)]
+        assert lost == []

@@ -107,7 +107,7 @@ def _cli_ids(output, keyword):
             continue
         for line in item["lines"]:
             words = line.split()
-            if len(words) == 2 and words[0] == keyword:
+            if len(words) == 2 and words[0] == keyword and words[1].isdigit():   # not "vpc peer-link"
                 ids[item["parents"][0].split(" ", 1)[1]] = int(words[1])
     return ids
 
@@ -273,7 +273,10 @@ def read_frr(output):
 # --- the vendors' own rendered configuration (the modules' ``state: rendered`` output) ----------------------
 
 CISCO_LAG = {"eos": "Port-Channel%d", "nxos": "port-channel%d"}
-_TOP_LEVEL = ("vlan ", "router ", "ip prefix-list ", "ip virtual-router ", "route-map ", "feature ", "hostname ")
+# "mlag configuration", "vpc domain N" and "no spanning-tree vlan-id N" end an interface block too (the modules'
+# rendered text writes an interface's own lines unindented, "no shutdown" among them: only these exact words)
+_TOP_LEVEL = ("vlan ", "router ", "ip prefix-list ", "ip virtual-router ", "route-map ", "feature ", "hostname ",
+              "mlag configuration", "vpc domain ", "no spanning-tree vlan")
 
 
 def read_cisco_cli(platform, text):
@@ -317,7 +320,7 @@ def read_cisco_cli(platform, text):
                 entry.setdefault("trunk", {})["native_vlan"] = int(words[4])
             elif words[1:4] == ["trunk", "allowed", "vlan"]:
                 entry.setdefault("trunk", {})["allowed_vlans"] = words[-1]
-        elif words[0] in ("mlag", "vpc") and len(words) == 2:
+        elif words[0] in ("mlag", "vpc") and len(words) == 2 and words[1].isdigit():
             mlag_ids[current] = int(words[1])
         if current.lower().startswith("vlan") and current not in svis:
             svis.setdefault(int(current[4:]), None)

@@ -7,7 +7,8 @@ Public surface:
 
 * ``plan_fabric(site, plan, problems)`` -> ``plan["fabric"]``: the node-facing
   port view and one platform-neutral structured config per switch (see
-  ``model``), checked against the node side of every BGP session;
+  ``model``), checked against the node side of every BGP session, and the
+  plan warnings (racks whose MLAG domain is left to the operator);
 * ``plan["fabric"]["rollout"]``: each switch's phase in ``fabric.yml`` and its redundant peers
   (``rollout``); ``health`` reads a switch's sessions and ports around a change;
 * ``render_fabric(plan)`` -> the bundle files under ``fabric/``;
@@ -24,7 +25,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import bgp as bgp_core
+from ansible_collections.netstack.baremetal.plugins.module_utils import bgp as bgp_core, mlag
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import eos, frr, junos, model, nxos, rollout, sonic
 from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import host_path
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import Problem
@@ -59,7 +60,9 @@ def plan_fabric(site, plan, problems):
                                 "the nodes cabled to it also reach %s" % (order[host]["phase"], rollout.MAX_PHASES,
                                                                           ", ".join(peers)),
                                 "cable each node to at most two switches of a rack"))
-    result = {"format": FORMAT, "nodes": ports_view, "switches": switches, "rollout": order}
+    # warnings, not problems: inventories written before the mlag block existed must still plan
+    result = {"format": FORMAT, "nodes": ports_view, "switches": switches, "rollout": order,
+              "warnings": mlag.unmanaged_warnings(site)}
     problems.extend(check_fabric(plan, result))
     return result
 

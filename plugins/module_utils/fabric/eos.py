@@ -8,7 +8,14 @@ What the resource modules cannot say goes into CLI blocks (applied with
 address``), MLAG ids, LACP fallback and portfast on node ports,
 ``multipath-relax`` and listen ranges (``eos_bgp_global`` 12.0.0 renders
 both wrongly: ``multipath_relax`` with an underscore, ``dynamic peer max``
-without the range).  MLAG domain and peer link are the operator's.
+without the range).
+
+With a rack ``mlag`` block: the peer link is a port channel like the node
+bonds (resource modules: members, trunk carrying every VLAN, the peer VLAN
+and its SVI); ``mlag configuration``, the peer VLAN's trunk group (only the
+peer link carries it) and its spanning tree off are CLI, no module knowing
+them.  The keepalive is ``peer-address heartbeat`` to the peer's keepalive
+address (in ``keepalive_vrf`` when one is named).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -21,6 +28,7 @@ PLATFORM = "eos"
 LISTEN_RANGES = True
 NETWORK_OS = "arista.eos.eos"
 VARP_MAC = "00:1c:73:00:00:99"
+MLAG_TRUNK_GROUP = "NETSTACK-MLAG-PEER"
 
 
 def lag_name(lag_id):
@@ -72,28 +80,63 @@ def _neighbor(n, secrets, omit_passwords, name_key="neighbor_address"):
     return entry
 
 
+def _mlag_blocks(mlag):
+    """The MLAG domain: the peer VLAN only on the peer link (trunk group), no spanning tree on it (the MLAG
+    control traffic must never be blocked), then ``mlag configuration``."""
+    link = lag_name(mlag["peer_link"]["id"])
+    heartbeat = "peer-address heartbeat %s" % mlag["keepalive"]["peer"]
+    if mlag["keepalive"]["vrf"]:
+        heartbeat += " vrf %s" % mlag["keepalive"]["vrf"]
+    return [block(["vlan %d" % mlag["peer_vlan"]], ["trunk group %s" % MLAG_TRUNK_GROUP]),
+            block(["interface %s" % link], ["switchport trunk group %s" % MLAG_TRUNK_GROUP]),
+            block([], ["no spanning-tree vlan-id %d" % mlag["peer_vlan"]]),
+            block(["mlag configuration"], ["domain-id %d" % mlag["domain_id"],
+                                           "local-interface %s" % svi_name(mlag["peer_vlan"]),
+                                           "peer-address %s" % mlag["peer_address"], heartbeat,
+                                           "peer-link %s" % link])]
+
+
 def render(config, secrets=None, omit_passwords=False):
     out = empty_output()
     modules = out["modules"]
     after = out["cli"]["after"]
-    modules["eos_vlans"] = {"state": "merged",
-                            "config": [{"vlan_id": v["id"], "name": v["name"], "state": "active"}
-                                       for v in config["vlans"]]}
+    mlag = config.get("mlag")
+    vlans = [{"vlan_id": v["id"], "name": v["name"], "state": "active"} for v in config["vlans"]]
+    if mlag:
+        vlans.append({"vlan_id": mlag["peer_vlan"], "name": "NETSTACK-MLAG-PEER", "state": "active"})
+    modules["eos_vlans"] = {"state": "merged", "config": vlans}
     interfaces = [{"name": p["name"], "description": p["description"], "mtu": p["mtu"], "mode": "layer2",
                    "enabled": True} for p in config["ports"]]
     interfaces += [{"name": lag_name(lag["id"]), "description": lag["description"], "mtu": lag["mtu"],
                     "mode": "layer2", "enabled": True} for lag in config["lags"]]
     interfaces += [{"name": svi_name(s["vlan"]), "description": "netstack %s" % s["name"], "mtu": s["mtu"],
                     "enabled": True} for s in config["svis"]]
+    lag_members = [{"name": lag_name(lag["id"]), "members": [{"member": m, "mode": lag["mode"]}
+                                                             for m in lag["members"]]} for lag in config["lags"]]
+    l2 = [_l2(name, l2) for name, l2 in switched_interfaces(config, lag_name)]
+    l3 = [{"name": svi_name(s["vlan"]), "ipv4": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
+          for s in config["svis"]]
+    if mlag:
+        link = mlag["peer_link"]
+        peer_link = lag_name(link["id"])
+        interfaces += [{"name": m, "description": link["description"], "mtu": link["mtu"], "mode": "layer2",
+                        "enabled": True} for m in link["members"]]
+        interfaces += [{"name": peer_link, "description": link["description"], "mtu": link["mtu"],
+                        "mode": "layer2", "enabled": True},
+                       {"name": svi_name(mlag["peer_vlan"]), "description": "netstack MLAG peer",
+                        "mtu": link["mtu"], "enabled": True}]
+        lag_members.append({"name": peer_link, "members": [{"member": m, "mode": "active"}
+                                                           for m in link["members"]]})
+        # a trunk without an allowed list carries every VLAN, the peer VLAN through its trunk group
+        l2.append({"name": peer_link, "mode": "trunk"})
+        l3.append({"name": svi_name(mlag["peer_vlan"]),
+                   "ipv4": [{"address": "%s/%d" % (mlag["local_address"], mlag["prefix_length"])}]})
     modules["eos_interfaces"] = {"state": "merged", "config": interfaces}
-    modules["eos_lag_interfaces"] = {"state": "merged", "config": [
-        {"name": lag_name(lag["id"]), "members": [{"member": m, "mode": lag["mode"]} for m in lag["members"]]}
-        for lag in config["lags"]]}
-    modules["eos_l2_interfaces"] = {"state": "merged", "config": [
-        _l2(name, l2) for name, l2 in switched_interfaces(config, lag_name)]}
-    modules["eos_l3_interfaces"] = {"state": "merged", "config": [
-        {"name": svi_name(s["vlan"]), "ipv4": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
-        for s in config["svis"]]}
+    modules["eos_lag_interfaces"] = {"state": "merged", "config": lag_members}
+    modules["eos_l2_interfaces"] = {"state": "merged", "config": l2}
+    modules["eos_l3_interfaces"] = {"state": "merged", "config": l3}
+    if mlag:
+        after.extend(_mlag_blocks(mlag))
 
     for p in config["ports"]:
         if p["edge"] and p["lag"] is None:

@@ -11,6 +11,13 @@ shared gateway as a VRR ``address-virtual``.  Names follow the Cumulus
 convention, so the SVI of VLAN 10 is ``vlan10`` on a white box and, in the
 network twin, the per-VLAN bridge that emulates it.
 
+With a rack ``mlag`` block the file also holds the Cumulus-style CLAG peer
+link: bond ``peerlink`` over the peer-link ports (a bridge port carrying
+every VLAN) and ``peerlink.<peer VLAN>`` with the peer address,
+``clagd-peer-ip``, ``clagd-backup-ip`` (the peer's keepalive address, in
+``keepalive_vrf``, default ``mgmt``), ``clagd-sys-mac`` and
+``clagd-priority`` (the first switch's is lower: it becomes primary).
+
 ``node_frr_conf`` writes the other end: a node's BGP speaker (FRR standing in
 for MetalLB's FRR mode) from ``bgp.node_side``.
 """
@@ -25,6 +32,8 @@ LISTEN_RANGES = True
 NETWORK_OS = "frr"
 BRIDGE = "bridge"
 VRR_MAC_PREFIX = "00:00:5e:00:01:"
+PEERLINK = "peerlink"        # the name Cumulus gives the peer-link bond (clagd finds it through peerlink.N)
+KEEPALIVE_VRF = "mgmt"       # Cumulus' management VRF
 
 
 def lag_name(lag_id):
@@ -127,6 +136,26 @@ def _vids(l2):
     return " ".join(str(v) for v in l2["vlans"])
 
 
+def _peerlink(mlag, config):
+    """The CLAG peer link: its ports, bond ``peerlink`` (every fabric VLAN) and ``peerlink.<peer VLAN>``."""
+    link = mlag["peer_link"]
+    out = []
+    for port in link["members"]:
+        out += ["auto %s" % port, "iface %s" % port, "    alias %s" % link["description"], "    mtu %d" % link["mtu"],
+                ""]
+    fabric_vlans = " ".join(str(v["id"]) for v in config["vlans"])
+    out += ["auto %s" % PEERLINK, "iface %s" % PEERLINK, "    alias %s" % link["description"],
+            "    mtu %d" % link["mtu"], "    bond-slaves %s" % " ".join(link["members"]), "    bond-mode 802.3ad",
+            "    bond-lacp-rate 1", "    bridge-vids %s" % fabric_vlans, ""]
+    keepalive = mlag["keepalive"]
+    sub = "%s.%d" % (PEERLINK, mlag["peer_vlan"])
+    out += ["auto %s" % sub, "iface %s" % sub, "    address %s/%d" % (mlag["local_address"], mlag["prefix_length"]),
+            "    clagd-peer-ip %s" % mlag["peer_address"],
+            "    clagd-backup-ip %s vrf %s" % (keepalive["peer"], keepalive["vrf"] or KEEPALIVE_VRF),
+            "    clagd-sys-mac %s" % mlag["system_mac"], "    clagd-priority %d" % mlag["priority"], ""]
+    return out
+
+
 def interfaces(config):
     """The switch's layer 2 part as an ifupdown2 ``interfaces`` snippet."""
     out = ["# netstack.baremetal: node ports, bonds and SVIs of %s (ifupdown2)" % config["name"], ""]
@@ -158,6 +187,10 @@ def interfaces(config):
             out.append("    bridge-vids %s" % _vids(lag["l2"]))
             out += ["    mstpctl-portadminedge yes", "    mstpctl-bpduguard yes"]
         out.append("")
+    mlag = config.get("mlag")
+    if mlag:
+        out += _peerlink(mlag, config)
+        members.append(PEERLINK)
     out += ["auto %s" % BRIDGE, "iface %s" % BRIDGE, "    bridge-vlan-aware yes"]
     if members:
         out.append("    bridge-ports %s" % " ".join(members))

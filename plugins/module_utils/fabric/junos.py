@@ -12,8 +12,17 @@ Keepalive follows the hold time (hold / 3) on Junos.  With ``send_to_nodes:
 default_route`` the export policy passes the switch's own default route (Junos
 has no per-neighbor default-originate).  Media MTU includes the
 Ethernet and 802.1Q headers, hence ``mtu + 22`` on physical ports and
-aggregated interfaces.  ESI/MC-LAG for node bonds spread over two switches
-needs the EVPN fabric and is left to the operator.
+aggregated interfaces.
+
+With a rack ``mlag`` block, node bonds spread over the two switches become
+MC-LAG: the ICL (the peer link, an ae trunk carrying every VLAN) and the ICCP
+VLAN with its IRB address come from the resource modules; ICCP (local
+address, peer, liveness detection, backup liveness to the peer's keepalive
+address), ``multi-chassis-protection``, ``switch-options service-id`` and
+the ``mc-ae`` options of each node ae (mc-ae-id = bond id, redundancy group
+= domain id, chassis id 0/1, active-active, status control active on the
+first switch, LACP system-id and admin-key equal on both) are ``set`` lines.
+Without it, bonds spread over two switches are left to the operator.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -28,6 +37,8 @@ NETWORK_OS = "junipernetworks.junos.junos"
 L2_OVERHEAD = 22
 ECMP_POLICY = "NETSTACK-ECMP"
 GROUP = "NETSTACK-NODES"
+ICCP_VLAN = "NETSTACK-ICCP"
+ICCP_MULTIPLIER = 3
 
 
 def lag_name(lag_id):
@@ -92,6 +103,34 @@ def _group(config, secrets, omit_passwords):
     return group
 
 
+def _mc_lag_lines(mlag):
+    """ICCP between the pair over the ICCP VLAN's IRB, the ICL's protection and every node ae as an mc-ae."""
+    link = mlag["peer_link"]
+    icl = lag_name(link["id"])
+    peer = "set protocols iccp peer %s" % mlag["peer_address"]
+    lines = ["set interfaces %s description %s" % (m, _quote(link["description"])) for m in link["members"]]
+    lines += [
+        "set switch-options service-id %d" % mlag["domain_id"],
+        "set protocols iccp local-ip-addr %s" % mlag["local_address"],
+        "%s redundancy-group-id-list %d" % (peer, mlag["domain_id"]),
+        "%s liveness-detection minimum-interval %d" % (peer, 1000 * mlag["keepalive_interval"]),
+        "%s liveness-detection multiplier %d" % (peer, ICCP_MULTIPLIER),
+        "%s backup-liveness-detection backup-peer-ip %s" % (peer, mlag["keepalive"]["peer"]),
+        "set multi-chassis multi-chassis-protection %s interface %s" % (mlag["peer_address"], icl),
+    ]
+    for lag_id in mlag["lags"]:
+        # both members of an MC-LAG answer LACP as one partner: same system id and admin key on both switches
+        options = "set interfaces %s aggregated-ether-options" % lag_name(lag_id)
+        lines += ["%s lacp system-id %s" % (options, mlag["system_mac"]),
+                  "%s lacp admin-key %d" % (options, lag_id),
+                  "%s mc-ae mc-ae-id %d" % (options, lag_id),
+                  "%s mc-ae redundancy-group %d" % (options, mlag["domain_id"]),
+                  "%s mc-ae chassis-id %d" % (options, mlag["position"]),
+                  "%s mc-ae mode active-active" % options,
+                  "%s mc-ae status-control %s" % (options, "active" if mlag["position"] == 0 else "standby")]
+    return lines
+
+
 def render(config, secrets=None, omit_passwords=False):
     out = empty_output()
     modules = out["modules"]
@@ -104,24 +143,39 @@ def render(config, secrets=None, omit_passwords=False):
         if v["id"] in svi_vlans:
             entry["l3_interface"] = "irb.%d" % v["id"]
         vlans.append(entry)
+    mlag = config.get("mlag")
+    if mlag:
+        vlans.append({"name": ICCP_VLAN, "vlan_id": mlag["peer_vlan"], "l3_interface": "irb.%d" % mlag["peer_vlan"]})
+        vlan_names[mlag["peer_vlan"]] = ICCP_VLAN
     modules["junos_vlans"] = {"state": "merged", "config": vlans}
     interfaces = [{"name": p["name"], "description": p["description"], "mtu": p["mtu"] + L2_OVERHEAD,
                    "enabled": True} for p in config["ports"] if p["lag"] is None]
     interfaces += [{"name": lag_name(lag["id"]), "description": lag["description"],
                     "mtu": lag["mtu"] + L2_OVERHEAD, "enabled": True} for lag in config["lags"]]
+    lag_members = [{"name": lag_name(lag["id"]), "mode": lag["mode"],
+                    "members": [{"member": m} for m in lag["members"]]} for lag in config["lags"]]
+    l2 = [_l2(name, l2, vlan_names) for name, l2 in switched_interfaces(config, lag_name)]
+    l3 = [{"name": "irb", "unit": s["vlan"], "ipv4": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
+          for s in config["svis"]]
+    if mlag:
+        link = mlag["peer_link"]
+        icl = lag_name(link["id"])
+        interfaces.append({"name": icl, "description": link["description"], "mtu": link["mtu"] + L2_OVERHEAD,
+                           "enabled": True})
+        lag_members.append({"name": icl, "mode": "active", "members": [{"member": m} for m in link["members"]]})
+        l2.append(_l2(icl, {"mode": "trunk", "native_vlan": None, "vlans": link["vlans"]}, vlan_names))
+        l3.append({"name": "irb", "unit": mlag["peer_vlan"],
+                   "ipv4": [{"address": "%s/%d" % (mlag["local_address"], mlag["prefix_length"])}]})
     modules["junos_interfaces"] = {"state": "merged", "config": interfaces}
-    modules["junos_lag_interfaces"] = {"state": "merged", "config": [
-        {"name": lag_name(lag["id"]), "mode": lag["mode"], "members": [{"member": m} for m in lag["members"]]}
-        for lag in config["lags"]]}
-    modules["junos_l2_interfaces"] = {"state": "merged", "config": [
-        _l2(name, l2, vlan_names) for name, l2 in switched_interfaces(config, lag_name)]}
-    modules["junos_l3_interfaces"] = {"state": "merged", "config": [
-        {"name": "irb", "unit": s["vlan"], "ipv4": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
-        for s in config["svis"]]}
+    modules["junos_lag_interfaces"] = {"state": "merged", "config": lag_members}
+    modules["junos_l2_interfaces"] = {"state": "merged", "config": l2}
+    modules["junos_l3_interfaces"] = {"state": "merged", "config": l3}
     for p in config["ports"]:
         if p["lag"] is not None:
             line = "set interfaces %s description %s" % (p["name"], _quote(p["description"]))
             after.append({"parents": [], "lines": [line]})
+    if mlag:
+        after.append({"parents": [], "lines": _mc_lag_lines(mlag)})
     for s in config["svis"]:
         if s["gateway"]:
             unit = "set interfaces irb unit %d family inet address %s/%d vrrp-group %d" % (

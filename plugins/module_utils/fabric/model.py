@@ -20,7 +20,13 @@ Layout of a switch's structured config::
      "bgp":    {"asn", "router_id", "max_paths", "multipath_relax", "neighbors": [...],
                 "peer_group", "listen_ranges": [...]},
      "prefix_lists": [{"name", "entries": [{"sequence", "action", "prefix", "ge", "le"}]}],
-     "route_maps":   [{"name", "entries": [{"sequence", "action", "match_prefix_list"}]}]}
+     "route_maps":   [{"name", "entries": [{"sequence", "action", "match_prefix_list"}]}],
+     "mlag":   None (no mlag block: the domain is the operator's) or
+               {"domain_id", "position" (0: the pair's first switch), "peer", "priority",
+                "peer_link": {"id", "members", "description", "mtu", "vlans"},
+                "peer_vlan", "local_address", "peer_address", "prefix_length",
+                "keepalive": {"local", "peer", "prefix_length", "vrf"},
+                "system_mac", "keepalive_interval", "session_timeout", "lags": [ids of the pair's bonds]}}
 
 ``l2`` is ``{"mode": "access"|"trunk", "native_vlan", "vlans"}`` where
 ``vlans`` lists every VLAN the port carries (the native one included).
@@ -198,6 +204,34 @@ def _bgp(plan, host, use_listen_ranges):
     }
 
 
+def _mlag(plan, host, lags):
+    """This switch's side of its rack's MLAG pair (``plan["mlag"]``), or None."""
+    switch = plan["switches"][host]
+    domain = plan.get("mlag", {}).get(switch["rack"])
+    if not domain:
+        return None
+    position = [s["name"] for s in domain["switches"]].index(host)
+    me, peer = domain["switches"][position], domain["switches"][1 - position]
+    subnet = ipaddress.ip_network(domain["peer_subnet"])
+    return {
+        "domain_id": domain["domain_id"], "position": position, "peer": peer["name"], "priority": me["priority"],
+        "peer_link": {
+            "id": domain["peer_link_id"], "members": list(me["peer_link_ports"]),
+            "description": "MLAG peer link to %s" % peer["name"],
+            # the peer link carries every VLAN: as large a frame as any of them
+            "mtu": max([v["mtu"] for v in plan["vlans"]] or [1500]),
+            "vlans": sorted([v["id"] for v in plan["vlans"]] + [domain["peer_vlan"]]),
+        },
+        "peer_vlan": domain["peer_vlan"], "local_address": me["peer_address"], "peer_address": peer["peer_address"],
+        "prefix_length": subnet.prefixlen,
+        "keepalive": {"local": me["keepalive_address"], "peer": peer["keepalive_address"],
+                      "prefix_length": domain["keepalive_prefix_length"], "vrf": domain["keepalive_vrf"]},
+        "system_mac": domain["system_mac"], "keepalive_interval": domain["keepalive_interval"],
+        "session_timeout": domain["session_timeout"],
+        "lags": [lag["id"] for lag in lags if lag["mlag"]],
+    }
+
+
 def switch_config(plan, host, ports_view, listen_ranges=True):
     """The structured configuration of switch ``host`` (see the module docstring).
 
@@ -221,6 +255,7 @@ def switch_config(plan, host, ports_view, listen_ranges=True):
         "bgp": bgp,
         "prefix_lists": prefix_lists,
         "route_maps": route_maps,
+        "mlag": _mlag(plan, host, lags),
     }
 
 

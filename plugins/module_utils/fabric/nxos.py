@@ -6,8 +6,15 @@
 CLI blocks (``cisco.nxos.nxos_config``): the features, first; then the
 shared gateway as HSRP version 2 (group = VLAN id), vPC ids on the node
 port-channels, edge ports and LACP suspend-individual off.  Listen ranges
-are prefix neighbors (``neighbor 10.10.0.0/24 remote-as 65001``).  The vPC
-domain and peer link are the operator's.
+are prefix neighbors (``neighbor 10.10.0.0/24 remote-as 65001``).
+
+With a rack ``mlag`` block: ``vpc domain`` (role priority, ``peer-keepalive
+destination <peer> source <own> vrf <keepalive_vrf or management>``) goes
+into the CLI block applied before the resource modules, since ``vpc
+peer-link`` and ``vpc N`` are refused without a domain; the peer-link port
+channel (members, trunk carrying every VLAN) comes from the resource
+modules, ``vpc peer-link`` and its spanning-tree port type network from CLI.
+NX-OS needs no peer VLAN nor peer addresses.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -19,6 +26,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common i
 PLATFORM = "nxos"
 LISTEN_RANGES = True
 NETWORK_OS = "cisco.nxos.nxos"
+KEEPALIVE_VRF = "management"   # mgmt0's VRF: where the keepalive runs unless the inventory names another
 
 
 def lag_name(lag_id):
@@ -66,8 +74,9 @@ def render(config, secrets=None, omit_passwords=False):
     modules = out["modules"]
     before = out["cli"]["before"]
     after = out["cli"]["after"]
+    mlag = config.get("mlag")
     features = ["feature lacp", "feature interface-vlan"]
-    if any(lag["mlag"] for lag in config["lags"]):
+    if mlag or any(lag["mlag"] for lag in config["lags"]):
         features.append("feature vpc")
     if any(s["gateway"] for s in config["svis"]):
         features.append("feature hsrp")
@@ -77,6 +86,12 @@ def render(config, secrets=None, omit_passwords=False):
         if any(n["bfd"] for n in bgp["sessions"]):
             features.append("feature bfd")
     before.append(block([], features))
+    if mlag:
+        keepalive = mlag["keepalive"]
+        before.append(block(["vpc domain %d" % mlag["domain_id"]], [
+            "role priority %d" % mlag["priority"],
+            "peer-keepalive destination %s source %s vrf %s" % (keepalive["peer"], keepalive["local"],
+                                                                keepalive["vrf"] or KEEPALIVE_VRF)]))
 
     modules["nxos_vlans"] = {"state": "merged", "config": [{"vlan_id": v["id"], "name": v["name"]}
                                                            for v in config["vlans"]]}
@@ -86,16 +101,29 @@ def render(config, secrets=None, omit_passwords=False):
                     "mode": "layer2", "enabled": True} for lag in config["lags"]]
     interfaces += [{"name": svi_name(s["vlan"]), "description": "netstack %s" % s["name"], "mtu": str(s["mtu"]),
                     "enabled": True} for s in config["svis"]]
+    lag_members = [{"name": lag_name(lag["id"]), "members": [{"member": m, "mode": lag["mode"]}
+                                                             for m in lag["members"]]} for lag in config["lags"]]
+    l2 = [_l2(name, l2) for name, l2 in switched_interfaces(config, lag_name)]
+    if mlag:
+        link = mlag["peer_link"]
+        interfaces += [{"name": m, "description": link["description"], "mtu": str(link["mtu"]), "mode": "layer2",
+                        "enabled": True} for m in link["members"]]
+        interfaces.append({"name": lag_name(link["id"]), "description": link["description"],
+                           "mtu": str(link["mtu"]), "mode": "layer2", "enabled": True})
+        lag_members.append({"name": lag_name(link["id"]), "members": [{"member": m, "mode": "active"}
+                                                                      for m in link["members"]]})
+        # no allowed list: the trunk carries every VLAN, as a peer link must
+        l2.append({"name": lag_name(link["id"]), "mode": "trunk"})
     modules["nxos_interfaces"] = {"state": "merged", "config": interfaces}
-    modules["nxos_lag_interfaces"] = {"state": "merged", "config": [
-        {"name": lag_name(lag["id"]), "members": [{"member": m, "mode": lag["mode"]} for m in lag["members"]]}
-        for lag in config["lags"]]}
-    modules["nxos_l2_interfaces"] = {"state": "merged", "config": [
-        _l2(name, l2) for name, l2 in switched_interfaces(config, lag_name)]}
+    modules["nxos_lag_interfaces"] = {"state": "merged", "config": lag_members}
+    modules["nxos_l2_interfaces"] = {"state": "merged", "config": l2}
     modules["nxos_l3_interfaces"] = {"state": "merged", "config": [
         {"name": svi_name(s["vlan"]), "ipv4": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}
         for s in config["svis"]]}
 
+    if mlag:
+        after.append(block(["interface %s" % lag_name(mlag["peer_link"]["id"])],
+                           ["spanning-tree port type network", "vpc peer-link"]))
     for p in config["ports"]:
         if p["edge"] and p["lag"] is None:
             trunk = " trunk" if p["l2"] and p["l2"]["mode"] == "trunk" else ""

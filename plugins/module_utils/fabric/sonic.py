@@ -11,7 +11,14 @@ SONiC's static anycast gateway cannot sit on a VLAN interface next to the
 switch's own address (``sonic_l3_interfaces`` rejects ``addresses`` with
 ``anycast_addresses``), and that own address is what the nodes peer with.
 Listen ranges are not exposed by the modules, so SONiC always gets one
-neighbor per node.  MCLAG domains are the operator's.
+neighbor per node.
+
+With a rack ``mlag`` block: the peer link is a port channel trunk carrying
+every VLAN and the peer VLAN, whose VLAN interface holds the session
+address; ``sonic_mclag`` (after the L3 interfaces it uses) sets the domain:
+session source and peer on the peer VLAN, the peer link, the node port
+channels as members, the system MAC and the backup keepalive between the
+keepalive addresses (in ``keepalive_vrf``, default ``mgmt``).
 """
 from __future__ import absolute_import, division, print_function
 
@@ -23,6 +30,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.fabric.common i
 PLATFORM = "sonic"
 LISTEN_RANGES = False
 NETWORK_OS = "dellemc.enterprise_sonic.sonic"
+KEEPALIVE_VRF = "mgmt"   # SONiC's management VRF
 
 
 def lag_name(lag_id):
@@ -52,21 +60,52 @@ def _l2(name, l2):
     return entry
 
 
+def _mclag(mlag):
+    keepalive = mlag["keepalive"]
+    config = {
+        "domain_id": mlag["domain_id"],
+        "source_address": mlag["local_address"], "peer_address": mlag["peer_address"],
+        "peer_link": lag_name(mlag["peer_link"]["id"]),
+        "keepalive": mlag["keepalive_interval"], "session_timeout": mlag["session_timeout"],
+        "system_mac": mlag["system_mac"],
+        "backup_keepalive_source_address": keepalive["local"],
+        "backup_keepalive_peer_address": keepalive["peer"],
+        "backup_keepalive_session_vrf": keepalive["vrf"] or KEEPALIVE_VRF,
+    }
+    if mlag["lags"]:
+        config["members"] = {"portchannels": [{"lag": lag_name(i)} for i in mlag["lags"]]}
+    return config
+
+
 def render(config, secrets=None, omit_passwords=False):
     out = empty_output()
     modules = out["modules"]
-    modules["sonic_vlans"] = {"state": "merged", "config": [{"vlan_id": v["id"], "description": v["name"]}
-                                                            for v in config["vlans"]]}
-    modules["sonic_interfaces"] = {"state": "merged", "config": [_port(p) for p in config["ports"]]}
-    modules["sonic_lag_interfaces"] = {"state": "merged", "config": [
-        {"name": lag_name(lag["id"]), "mode": "lacp" if lag["mode"] == "active" else "static",
-         "fallback": lag["fallback"], "members": {"interfaces": [{"member": m} for m in lag["members"]]}}
-        for lag in config["lags"]]}
-    modules["sonic_l2_interfaces"] = {"state": "merged", "config": [
-        _l2(name, l2) for name, l2 in switched_interfaces(config, lag_name)]}
-    modules["sonic_l3_interfaces"] = {"state": "merged", "config": [
-        {"name": svi_name(s["vlan"]), "ipv4": {"addresses": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}}
-        for s in config["svis"]]}
+    mlag = config.get("mlag")
+    vlans = [{"vlan_id": v["id"], "description": v["name"]} for v in config["vlans"]]
+    ports = [_port(p) for p in config["ports"]]
+    lags = [{"name": lag_name(lag["id"]), "mode": "lacp" if lag["mode"] == "active" else "static",
+             "fallback": lag["fallback"], "members": {"interfaces": [{"member": m} for m in lag["members"]]}}
+            for lag in config["lags"]]
+    l2 = [_l2(name, l2) for name, l2 in switched_interfaces(config, lag_name)]
+    l3 = [{"name": svi_name(s["vlan"]), "ipv4": {"addresses": [{"address": "%s/%d" % (s["address"], s["prefix_length"])}]}}
+          for s in config["svis"]]
+    if mlag:
+        link = mlag["peer_link"]
+        vlans.append({"vlan_id": mlag["peer_vlan"], "description": "NETSTACK-MLAG-PEER"})
+        # members keep the switch's MTU, as the node port channels' (see _port)
+        ports += [{"name": m, "description": link["description"], "enabled": True} for m in link["members"]]
+        lags.append({"name": lag_name(link["id"]), "mode": "lacp",
+                     "members": {"interfaces": [{"member": m} for m in link["members"]]}})
+        l2.append(_l2(lag_name(link["id"]), {"native_vlan": None, "vlans": link["vlans"]}))
+        l3.append({"name": svi_name(mlag["peer_vlan"]), "ipv4": {"addresses": [
+            {"address": "%s/%d" % (mlag["local_address"], mlag["prefix_length"])}]}})
+    modules["sonic_vlans"] = {"state": "merged", "config": vlans}
+    modules["sonic_interfaces"] = {"state": "merged", "config": ports}
+    modules["sonic_lag_interfaces"] = {"state": "merged", "config": lags}
+    modules["sonic_l2_interfaces"] = {"state": "merged", "config": l2}
+    modules["sonic_l3_interfaces"] = {"state": "merged", "config": l3}
+    if mlag:
+        modules["sonic_mclag"] = {"state": "merged", "config": _mclag(mlag)}
     modules["sonic_vrrp"] = {"state": "merged", "config": [
         {"name": svi_name(s["vlan"]), "group": [{"virtual_router_id": vrrp_group(s["vlan"]), "afi": "ipv4",
                                                  "virtual_address": [{"address": s["gateway"]}], "preempt": True}]}
