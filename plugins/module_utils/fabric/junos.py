@@ -106,7 +106,7 @@ def render(config, secrets=None, omit_passwords=False):
         vlans.append(entry)
     modules["junos_vlans"] = {"state": "merged", "config": vlans}
     interfaces = [{"name": p["name"], "description": p["description"], "mtu": p["mtu"] + L2_OVERHEAD,
-                   "enabled": True} for p in config["ports"] if p["lag"] is None]
+                   "enabled": not p.get("shutdown", False)} for p in config["ports"] if p["lag"] is None]
     interfaces += [{"name": lag_name(lag["id"]), "description": lag["description"],
                     "mtu": lag["mtu"] + L2_OVERHEAD, "enabled": True} for lag in config["lags"]]
     modules["junos_interfaces"] = {"state": "merged", "config": interfaces}
