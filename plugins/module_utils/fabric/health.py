@@ -78,6 +78,25 @@ def health(platform, outputs):
     return {"sessions": sessions, "ports": ports}
 
 
+def planned(config):
+    """What the switch keeps after its change: ``{"peers": [session addresses], "shut_ports": [ports]}`` from its
+    structured config. A session or port the change takes away on purpose (remove_node.yml: the node's neighbors
+    removed, its ports shut) is no regression."""
+    bgp = config.get("bgp") or {}
+    return {"peers": sorted(n["address"] for n in bgp.get("sessions") or []),
+            "shut_ports": sorted(p["name"] for p in config.get("ports") or [] if p.get("shutdown"))}
+
+
+def restrict(state, keep):
+    """``state`` without the sessions whose peer ``keep`` does not plan and the ports it plans shut."""
+    peers, shut = set(keep.get("peers") or []), set(keep.get("shut_ports") or [])
+    result = dict(state)
+    result["sessions"] = dict((peer, st) for peer, st in state["sessions"].items() if peer in peers)
+    if state.get("ports") is not None:
+        result["ports"] = dict((port, up) for port, up in state["ports"].items() if port not in shut)
+    return result
+
+
 def regressions(before, after):
     """What was up before the change and is not now: the reasons not to touch the switch's peer."""
     problems = []
