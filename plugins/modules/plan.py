@@ -228,6 +228,7 @@ def main():
         write_bundle=dict(type="bool", default=True),
         profile=dict(type="bool", default=False),
         tenant=dict(type="str"),
+        node=dict(type="str"),
         remove=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
         cluster_state=dict(type="dict"),

@@ -56,7 +56,7 @@ def main():
         rows = {}
         for label, inventory in sites.items():
             collected = load_inventory(inventory)
-            runs = [in_process(collected) for _ in range(RUNS)]
+            runs = [in_process(collected) for _run in range(RUNS)]
             started = time.time()
             rc, output = run_playbook("add_node.yml", [inventory], "-e", "node=%s" % NODE, "-e", "netstack_mode=render",
                                       "-e", "netstack_bundle_dir=%s" % (work / ("bundle-" + label[:2].strip(","))))

@@ -771,8 +771,8 @@ def speakers(_args):
         path = os.path.join(twin.host_dir(node), "frr.conf")
         run(["vtysh", "--vty_socket", twin.host_dir(node), "--config_dir", twin.host_dir(node), "-f", path],
             capture=True)
-    print("speakers configured: %s" % ", ".join(n for n in state["world"]["nodes"]
-                                                  if not getattr(_args, "node", None) or n in _args.node))
+    started = [n for n in state["world"]["nodes"] if not getattr(_args, "node", None) or n in _args.node]
+    print("speakers configured: %s" % ", ".join(started))
 
 
 def up(args):

@@ -13,7 +13,7 @@ import pytest
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import node_day2
 from ansible_collections.netstack.baremetal.plugins.module_utils import plan as plan_core
-from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import RENDERERS, health, switch_output
+from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import health, switch_output
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 
 from inventory_loader import load_inventory, REPO
