@@ -38,7 +38,8 @@ class ActionModule(ActionBase):
         change = task_vars.get("netstack_node_change")
         plan = task_vars.get("netstack_plan") or {}
         operation = args.get("operation")
-        if not isinstance(change, dict) or change.get("operation") != operation:
+        planned = "add" if operation == "replace" else operation     # a replacement is planned as an add
+        if not isinstance(change, dict) or change.get("operation") != planned:
             result.update(failed=True, msg=NO_CHANGE)
             return result
         apply = args.get("apply")
@@ -48,6 +49,9 @@ class ActionModule(ActionBase):
             if operation == "add":
                 result["steps"] = ["would apply %d load-balancer object(s) and label Node %s (render mode)"
                                    % (len(change.get("objects") or []), change["name"])]
+            elif operation == "replace":
+                result["steps"] = ["would cordon, drain and delete the old Node %s, keeping its load-balancer "
+                                   "objects (render mode)" % change["name"]]
             else:
                 result["steps"] = ["would cordon, drain and delete Node %s, then delete the load-balancer objects "
                                    "selecting it (render mode)" % change["name"]]
@@ -60,9 +64,15 @@ class ActionModule(ActionBase):
             cluster = connect(kubeconfig, context)
             if operation == "add":
                 outcome = node_day2.add_to_cluster(cluster, change, check=check, with_diff=with_diff)
+            elif operation == "replace":
+                outcome = node_day2.replace_in_cluster(
+                    cluster, change, force=boolean(args.get("force", False), strict=False), check=check,
+                    with_diff=with_diff, timeout=int(args.get("drain_timeout") or 300))
+                result["decision"] = outcome["decision"]
             else:
+                kinds = [tuple(kind) for kind in change.get("object_kinds") or []]
                 outcome = node_day2.remove_from_cluster(
-                    cluster, change, [tuple(kind) for kind in change.get("object_kinds") or []],
+                    cluster, change, kinds,
                     force=boolean(args.get("force", False), strict=False), check=check, with_diff=with_diff,
                     timeout=int(args.get("drain_timeout") or 300))
                 result["decision"] = outcome["decision"]

@@ -222,7 +222,9 @@ def remove_from_cluster(cluster, change, kinds, force=False, check=False, with_d
                         sleep=time.sleep, clock=time.time):
     """Cordon, drain, delete the Node, then delete the load-balancer objects that select it, in that order.
 
-    Refused before anything changes when ``removal_decision`` says so. A pod whose eviction a
+    ``kinds``: the load-balancer kinds to look for objects selecting the node in (``lb_kinds``); None keeps them
+    (replace_node.yml: same name, same sessions). Refused before anything changes when ``removal_decision`` says so.
+    A pod whose eviction a
     PodDisruptionBudget refuses stops the drain (the node stays cordoned) unless ``force``, which deletes it.
     Returns ``{"changed", "steps", "diff", "errors", "decision"}``; ``errors`` non-empty: stopped there."""
     name = change["name"].lower()
@@ -295,6 +297,10 @@ def remove_from_cluster(cluster, change, kinds, force=False, check=False, with_d
         outcome["diff"].append({"before_header": "Node %s" % name, "after_header": "Node %s" % name,
                                 "before": "exists\n", "after": "deleted\n"})
         outcome["steps"].append("Node %s deleted" % name)
+    if kinds is None:
+        outcome["steps"].append("load-balancer objects selecting %s kept: the same sessions come back with the new "
+                                "hardware" % name)
+        return outcome
     stale = []
     for api_version, kind in kinds:
         try:
@@ -311,3 +317,15 @@ def remove_from_cluster(cluster, change, kinds, force=False, check=False, with_d
     outcome["steps"].append("load-balancer objects selecting %s deleted: %s" % (
         name, ", ".join(object_ref(o) for o in stale) or "none"))
     return outcome
+
+
+def replace_in_cluster(cluster, change, force=False, check=False, with_diff=False, timeout=300):
+    """replace_node.yml: the old Node out (``remove_from_cluster``, its load-balancer objects kept), but only when it
+    is not Ready - a Ready Node of that name is taken as the new hardware already joined (a re-run after the join must
+    not delete it) - unless ``force``."""
+    node = cluster.get(_node_ref(change["name"]))
+    if node is not None and _ready(node) and not force:
+        return {"changed": False, "errors": [], "diff": [], "decision": None,
+                "steps": ["Node %s is Ready: taken as the new hardware already joined, not deleted (power the old "
+                          "machine off first, or -e force=true)" % change["name"].lower()]}
+    return remove_from_cluster(cluster, change, None, force=force, check=check, with_diff=with_diff, timeout=timeout)

@@ -23,19 +23,25 @@ description:
     and mirror pods are left, as C(kubectl drain --ignore-daemonsets)), waits until they are gone, deletes the
     Node, and deletes the load-balancer objects that select it. A pod whose PodDisruptionBudget refuses the
     eviction stops the removal with the node cordoned, unless O(force) (the pod is then deleted).
+  - C(replace) (C(playbooks/replace_node.yml), the node planned as for C(add)) - the same as C(remove) for the old
+    Node (refusals, cordon, drain, delete), but its load-balancer objects are kept - the new hardware has the same
+    name and addresses, so the same sessions. A Ready Node of that name is taken as the new hardware already joined
+    and left alone (a re-run after the join must not delete it), unless O(force).
   - Check mode is a server-side dry run of every write (nothing is waited for); C(--diff) shows each change.
   - Render mode (O(apply=false)) only reports what it would do.
 options:
   operation:
-    description: C(add) or C(remove).
+    description: C(add), C(remove) or C(replace).
     type: str
     required: true
-    choices: [add, remove]
+    choices: [add, remove, replace]
   apply:
     description: Apply to the cluster. Default, true when the plan's mode is C(apply).
     type: bool
   force:
-    description: With C(remove), go on when the etcd quorum check refuses, and delete pods whose eviction is refused.
+    description:
+      - With C(remove) and C(replace), go on when the etcd quorum check refuses, and delete pods whose eviction is
+        refused; with C(replace), also delete a Ready Node.
     type: bool
     default: false
   drain_timeout:
@@ -90,7 +96,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 def main():
     module = AnsibleModule(argument_spec=dict(
-        operation=dict(type="str", required=True, choices=["add", "remove"]),
+        operation=dict(type="str", required=True, choices=["add", "remove", "replace"]),
         apply=dict(type="bool"),
         force=dict(type="bool", default=False),
         drain_timeout=dict(type="int", default=300),

@@ -214,3 +214,30 @@ def test_control_plane_removal_keeps_the_etcd_quorum(api, kube_api, tmp_path):
     rc, out = _run("remove_node.yml", kube_api, tmp_path, both, "-e", "node=cp2", "-e", "force=true")
     assert rc != 0
     assert "no control-plane node" in out, out[-3000:]
+
+
+def test_replace_node_deletes_the_old_node_keeps_its_peers_and_leaves_the_new_one(api, kube_api, tmp_path):
+    _make_node(api, "w3")
+    rc, out = _run("add_node.yml", kube_api, tmp_path, None, "-e", "node=w3")
+    assert rc == 0, out[-3000:]
+    peers = _peers(api)
+    assert "r1-leaf1-w3" in peers and "r1-leaf2-w3" in peers
+    _make_node(api, "w3", ready=False)                      # the old machine failed
+    _pod(api, "stuck-w3", "w3")
+    rc, out = _run("replace_node.yml", kube_api, tmp_path, None, "-e", "node=w3", "--check")
+    assert rc == 0, out[-3000:]
+    assert "w3" in [n.metadata.name for n in api["core"].list_node().items] and _pods_on(api, "w3") == ["stuck-w3"]
+
+    rc, out = _run("replace_node.yml", kube_api, tmp_path, None, "-e", "node=w3")
+    assert rc == 0, out[-3000:]
+    assert "w3" not in [n.metadata.name for n in api["core"].list_node().items]
+    assert _pods_on(api, "w3") == []
+    assert _peers(api) == peers                             # same name and addresses: the same sessions
+    assert "Node w3 is not registered yet" in out
+
+    _make_node(api, "w3")                                   # the new hardware joined
+    rc, out = _run("replace_node.yml", kube_api, tmp_path, None, "-e", "node=w3")
+    assert rc == 0, out[-3000:]
+    assert "Node w3 is Ready: taken as the new hardware already joined, not deleted" in out
+    assert "w3" in [n.metadata.name for n in api["core"].list_node().items]
+    assert recap(out)["localhost"]["changed"] == 0, out[-3000:]
