@@ -39,7 +39,7 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("sections", "bundle_dir", "write_bundle", "profile", "tenant", "remove", "force",
-                             "cluster_state"))
+                             "cluster_state", "node"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -58,6 +58,8 @@ class ActionModule(ActionBase):
             task_vars.get("groups", {}), lambda host: hostvars[host], site_vars=site_vars)
         timings["collect"] = time.time() - started
 
+        if args.get("node") is not None:
+            return self._node(result, args, task_vars, (inventory_vars, nodes, switches), timings)
         if args.get("tenant") is not None or args.get("remove"):
             return self._day2(result, args, task_vars, (inventory_vars, nodes, switches), timings)
 
@@ -212,6 +214,55 @@ class ActionModule(ActionBase):
             if self._play_context.diff and (diffs or removed_diffs):
                 result["diff"] = diffs + removed_diffs
         result["ansible_facts"] = facts
+        if args.get("profile"):
+            result["timings"] = timings
+        return result
+
+    def _node(self, result, args, task_vars, collected, timings):
+        """``node``: validate everything, plan only what that node touches (``remove``: its removal), write the
+        files of its switches (and, added, its own), once per run: a later task of the same run with the same
+        inventory reuses the fact."""
+        name = args.get("node")
+        operation = "remove" if boolean(args.get("remove", False), strict=False) else "add"
+        started = time.time()
+        fingerprint = plan_core.inventory_fingerprint(*collected)
+        previous = task_vars.get("netstack_plan")
+        if isinstance(previous, dict) and previous.get("node_fingerprint") == [fingerprint, name, operation]:
+            result.update(changed=False, plan_reused=True, bundle_dir=previous["bundle_dir"], files=[],
+                          changed_files=[])
+            return result
+        defined = _defined_vars(task_vars, task_vars["hostvars"], collected[2])
+        try:
+            the_plan = plan_core.build_node_plan(*collected, name=name, operation=operation, defined_vars=defined)
+        except PlanError as exc:
+            result.update(failed=True, msg=str(exc), problems=[p.as_dict() for p in exc.problems])
+            return result
+        timings["plan"] = time.time() - started
+        problems = self._local_dirs(args, the_plan)
+        if problems:
+            result.update(failed=True, msg=str(PlanError(problems)), problems=[p.as_dict() for p in problems])
+            return result
+        result.update(bundle_dir=the_plan["bundle_dir"], secrets_dir=the_plan["secrets_dir"], changed=False,
+                      plan_reused=False, node_change=the_plan["node_change"])
+        if args.get("write_bundle", True):
+            started = time.time()
+            try:
+                artefacts = plan_core.render_node_bundle(the_plan)
+                artefacts.update(fabric_render.render_configs(the_plan))
+            except (ValueError, PlanError, fabric_render.RenderError) as exc:
+                raise AnsibleActionFail(to_text(exc))
+            leaks = self._leaks(task_vars, collected[0], artefacts)
+            if leaks:
+                result.update(failed=True, msg=secret_vars.leak_message(leaks))
+                return result
+            changed_files, diffs = self._write(the_plan["bundle_dir"], artefacts)
+            timings["bundle"] = time.time() - started
+            result.update(changed=bool(changed_files), files=sorted(artefacts), changed_files=changed_files)
+            if self._play_context.diff and diffs:
+                result["diff"] = diffs
+        the_plan["node_fingerprint"] = [fingerprint, name, operation]
+        result["ansible_facts"] = {"netstack_plan": plan_cache.to_fact(the_plan, C.DEFAULT_LOCAL_TMP),
+                                   "netstack_node_change": the_plan["node_change"]}
         if args.get("profile"):
             result["timings"] = timings
         return result

@@ -65,6 +65,7 @@ class ActionModule(ActionBase):
             return result
         # imported here: each task runs in a fresh worker process, and render mode needs none of the core
         from ansible_collections.netstack.baremetal.plugins.module_utils import fabric  # pylint: disable=import-outside-toplevel
+        from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import health  # pylint: disable=import-outside-toplevel
 
         config = switches[host]
         try:
@@ -73,9 +74,10 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg="%s: %s" % (host, to_text(exc)))
             return result
         result.update(platform=config["platform"], render=False)
+        rollout = dict((plan["fabric"].get("rollout") or {}).get(host, {"phase": 1, "peers": []}))
+        rollout["planned"] = health.planned(config)
         result["ansible_facts"] = {"fabric_switch_render": False, "fabric_switch": output,
-                                   "fabric_switch_rollout": (plan["fabric"].get("rollout") or {}).get(
-                                       host, {"phase": 1, "peers": []}),
+                                   "fabric_switch_rollout": rollout,
                                    "fabric_switch_run": _run(plan)}
         return result
 

@@ -33,6 +33,13 @@ options:
   before:
     description: An earlier result of this filter on the same switch.
     type: dict
+  planned:
+    description:
+      - What the switch keeps after its change (C(peers), the planned session addresses; C(shut_ports), the ports
+        planned shut), as the C(netstack.baremetal.switch_config) action gives it in C(fabric_switch_rollout.planned).
+      - The reading then leaves out the sessions with other peers and the ports planned shut, so that what a change
+        removes on purpose (C(remove_node.yml)) is not taken for a regression after it.
+    type: dict
 author:
   - netstack.baremetal contributors
 """
@@ -84,12 +91,14 @@ def _outputs(value):
     return value
 
 
-def fabric_health(outputs, platform, before=None):
+def fabric_health(outputs, platform, before=None, planned=None):
     outputs = _outputs(outputs)
     try:
         state = health_core.health(platform, outputs)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise AnsibleFilterError("fabric_health: cannot read the %s switch's output: %s" % (platform, exc))
+    if planned:
+        state = health_core.restrict(state, planned)
     state["summary"] = health_core.summary(state)
     state["regressions"] = health_core.regressions(before, state) if before else []
     return state

@@ -58,6 +58,7 @@ def build_site(inventory_vars, nodes, switches):
         "load_balancer": _mapping(checked.get("netstack_load_balancer")),
         "tenants": _mapping(checked.get("netstack_tenants")),
         "nodes": {},
+        "removed_nodes": {},
         "switches": {},
     }
     for host in sorted(nodes):
@@ -74,7 +75,11 @@ def build_site(inventory_vars, nodes, switches):
                         problems, copy_input=False)[0]
         if isinstance(node, dict):
             node.update(name=host, role=role)
-            site["nodes"][host] = node
+            if node.get("state") == "removed":
+                # retired (remove_node.yml): its index and ports stay reserved, nothing else is planned for it
+                site["removed_nodes"][host] = node
+            else:
+                site["nodes"][host] = node
     for host in sorted(switches):
         entry = switches[host]
         if host in nodes:
@@ -351,6 +356,9 @@ def _check_hosts(site, problems):
     switches = site["switches"]
     by_index = {}
     node_indexes = set(node["index"] for node in site["nodes"].values())
+    node_indexes |= set(node["index"] for node in site.get("removed_nodes", {}).values())
+    for host, node in sorted(site.get("removed_nodes", {}).items()):
+        by_index.setdefault(node["index"], host)
     for host, node in site["nodes"].items():
         # every uplink to switches of one other rack: the node's rack is the mistake, reported once
         cabled_rack = _cabled_rack(node, switches)
@@ -366,7 +374,10 @@ def _check_hosts(site, problems):
                                     % (cabled_rack, node["rack"])))
         if node["index"] in by_index:
             problems.append(Problem(host_path(host, "netstack_node", "index"), "index %d is already used by "
-                                    "node '%s'" % (node["index"], by_index[node["index"]]),
+                                    "node '%s'%s" % (node["index"], by_index[node["index"]],
+                                                     " (removed: its index stays reserved, never reuse one)"
+                                                     if by_index[node["index"]] in site.get("removed_nodes", {})
+                                                     else ""),
                                     "use a free index, e.g. index: %d (the index places the node's addresses)"
                                     % next_free(node_indexes, node["index"])))
         else:

@@ -41,8 +41,11 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.problems import
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml, dump_yaml_all
 
 
-def plan_nodes(site, plan, problems):
-    """Return ``plan["nodes"]`` extended with every node's OS configuration; append problems."""
+def plan_nodes(site, plan, problems, only=None):
+    """Return ``plan["nodes"]`` extended with every node's OS configuration; append problems.
+
+    ``only``: a node name (add_node.yml): only that node gets its OS configuration, the others stay as they are.
+    """
     node_os = plan["cluster"]["node_os"]
     settings = site["cluster"]["nodes"]
     if node_os == "talos" and not nodes_talos.supports_typed_network(settings["talos"]["version"]):
@@ -55,6 +58,9 @@ def plan_nodes(site, plan, problems):
     result = {}
     for host, node in plan["nodes"].items():
         entry = dict(node)
+        if only is not None and host != only:
+            result[host] = entry
+            continue
         entry["os"] = node_os
         if home["name"] not in node["addresses"]:
             problems.append(Problem(host_path(host, "netstack_node"), "has no address on the node VLAN '%s' "

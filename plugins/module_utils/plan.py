@@ -33,7 +33,8 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.gateway import 
     plan_gateway_tenant, render_gateway_tenant)
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import plan_tenants, render_tenants
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import report_sections as tenants_report_sections
-from ansible_collections.netstack.baremetal.plugins.module_utils import secret_vars, tenant_day2, tenant_removal
+from ansible_collections.netstack.baremetal.plugins.module_utils import node_day2, secret_vars, tenant_day2, tenant_removal
+from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import host_path
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as tenants_core
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError, Problem, did_you_mean
 from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import dump_yaml
@@ -120,6 +121,7 @@ def _core_plan(site, addresses, sessions):
         "vlans": addresses["vlans"],
         "nodes": _node_entries(site, addresses),
         "switches": addresses["switches"],
+        "removed_nodes": _removed_entries(site),
         "pools": addresses["pools"],
         "bgp": sessions,
         # the racks' MLAG pairs (mlag.py): physical (peer-link cabling) and domain settings, per rack
@@ -137,6 +139,14 @@ def _node_entries(site, addresses):
                      labels=node["labels"])
         nodes[host] = entry
     return nodes
+
+
+def _removed_entries(site):
+    """The retired nodes (``state: removed``): what still holds their index and switch ports, nothing more."""
+    removed = site.get("removed_nodes") or {}
+    return dict((host, {"rack": node["rack"], "index": node["index"], "role": node["role"],
+                        "uplinks": [dict(u) for u in node["uplinks"]]})
+                for host, node in sorted(removed.items(), key=lambda kv: kv[1]["index"]))
 
 
 # Keys that depend on where the playbook runs, not on the inventory: kept out of plan.yaml so the
@@ -286,6 +296,61 @@ def build_tenant_plan(inventory_vars, nodes, switches, name, defined_vars=None):
     plan["tenant"] = {"name": name, "namespace": entry["namespace"], "file": entry["file"],
                       "objects": entry["objects"], "steps": steps, "batches": tenant_removal.batches(steps)}
     return plan
+
+
+def build_node_plan(inventory_vars, nodes, switches, name, operation="add", defined_vars=None):
+    """Day 2 for one node (add_node.yml, remove_node.yml): validate the whole inventory, then plan only what the
+    node touches.
+
+    ``operation``: ``add`` (the node is active in the inventory) or ``remove`` (it is marked ``state: removed``).
+    Returns the core plan with ``fabric`` holding only the switches the node is (was) cabled to (their whole
+    configuration, with the rollout of the whole fabric), for ``add`` ``nodes`` holding only that node's OS
+    configuration and ``cluster_network`` (whose load-balancer objects ``node_day2.node_objects`` picks the node's
+    from), and ``node_change`` (``node_day2.node_change``). Raises PlanError for a missing or unknown node, with a
+    did-you-mean naming the inventory groups, and for a node in the wrong state for ``operation``.
+    """
+    site, plan = _validated_core_plan(inventory_vars, nodes, switches, defined_vars)
+    active, removed = site["nodes"], site.get("removed_nodes") or {}
+    known = sorted(set(active) | set(removed))
+    script = "playbooks/%s_node.yml" % operation
+    if not name or name not in known:
+        hint = did_you_mean(name, known) or "known nodes: %s" % ", ".join(known[:20])
+        message = ("node '%s' is not in the inventory (groups netstack_control_plane, netstack_workers)" % name
+                   if name else "no node given (ansible-playbook %s -e node=<name>)" % script)
+        raise PlanError([Problem("hosts", message, hint)])
+    if operation == "add" and name in removed:
+        raise PlanError([Problem(host_path(name, "netstack_node", "state"), "is 'removed': the node is retired",
+                                 "set state: active (or drop the key) to bring it back, then run %s" % script)])
+    if operation == "remove" and name in active:
+        raise PlanError([Problem(host_path(name, "netstack_node", "state"),
+                                 "the node is still active in the inventory",
+                                 "set netstack_node.state: removed in its host variables first (the inventory is the "
+                                 "source of truth; its index and switch ports stay reserved), then run %s" % script)])
+    problems = []
+    fabric = plan_fabric(site, plan, problems)
+    wanted = set(node_day2.node_switches(dict(plan, fabric=fabric), name))
+    fabric["switches"] = dict((host, config) for host, config in fabric["switches"].items() if host in wanted)
+    fabric["nodes"] = dict((host, view) for host, view in fabric["nodes"].items() if host == name)
+    fabric["partial"] = True
+    plan["fabric"] = fabric
+    if operation == "add":
+        plan["nodes"] = plan_nodes(site, plan, problems, only=name)
+        plan["cluster_network"] = plan_cluster_network(site, plan, problems)
+    if problems:
+        raise PlanError(problems)
+    plan["node_change"] = node_day2.node_change(plan, name, operation)
+    return plan
+
+
+def render_node_bundle(plan):
+    """``{relative path: text}`` of a ``build_node_plan`` plan: the fabric files of the node's switches and, when
+    added, the node's own files (``nodes/<node>/``)."""
+    artefacts = dict((path, text) for path, text in render_fabric(plan).items()
+                     if path.startswith("fabric/") and path.count("/") == 1 and path != "fabric/sessions.md")
+    if plan["node_change"]["operation"] == "add":
+        prefix = "nodes/%s/" % plan["node_change"]["name"]
+        artefacts.update((path, text) for path, text in render_nodes(plan).items() if path.startswith(prefix))
+    return artefacts
 
 
 def render_tenant_bundle(plan):

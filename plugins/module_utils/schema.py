@@ -566,6 +566,10 @@ NODE_SCHEMA = _obj("Per-node host variable `netstack_node`.", {
     "install_disk": _str("Disk Talos installs to / the OS lives on.", default="/dev/sda"),
     "labels": {"type": "object", "default": {}, "additionalProperties": {"type": "string"},
                "description": "Extra Kubernetes node labels."},
+    "state": {"type": "string", "enum": ["active", "removed"], "default": "active",
+              "description": "`removed`: the node is retired (playbooks/remove_node.yml). It stays in the inventory so "
+                             "its index stays reserved and its switch ports are kept shut with their description; "
+                             "it has no BGP session, no Kubernetes object and no node configuration."},
 }, required=["rack", "index"])
 
 SWITCH_SCHEMA = _obj("Per-switch host variable `netstack_switch`.", {

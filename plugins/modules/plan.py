@@ -55,8 +55,22 @@ options:
       - Fails naming the problem (with a did-you-mean) when the tenant is empty or not in the inventory.
       - With O(remove), the tenant to remove (C(playbooks/remove_tenant.yml)), as a tenant name or a namespace.
     type: str
+  node:
+    description:
+      - Day 2, one node (C(playbooks/add_node.yml), with O(remove) C(playbooks/remove_node.yml)). The whole
+        inventory is validated, but only what the node touches is planned and written - the configuration of the
+        switches it is (was) cabled to (C(fabric/<switch>.*)), and, added, its own files (C(nodes/<node>/)) and the
+        cluster network (for its load-balancer objects). O(sections) is ignored.
+      - The fact C(netstack_plan) holds that partial plan (C(fabric.partial=true)), C(netstack_node_change) the
+        node's switches, ports, BGP sessions, load-balancer objects, labels and the control planes left
+        (docs/nodes.md, "Adding and removing nodes"). A second call of the same run with the same inventory,
+        node and operation reuses the fact.
+      - Fails naming the problem, with a did-you-mean and the inventory groups, for a missing or unknown node,
+        for O(remove) of a node not marked C(netstack_node.state=removed), and for an add of one that is.
+    type: str
   remove:
     description:
+      - With O(node), plan the removal of that node (it must be marked C(state=removed) in the inventory).
       - With O(tenant), decide the removal of that tenant from O(cluster_state) instead of planning it.
         Refuses (fails, naming every blocker) while its namespace or a sub-tenant namespace holds pods or
         PersistentVolumeClaims or sub-tenant namespaces exist, unless O(force); always refuses C(tenant-root)
@@ -214,6 +228,7 @@ def main():
         write_bundle=dict(type="bool", default=True),
         profile=dict(type="bool", default=False),
         tenant=dict(type="str"),
+        node=dict(type="str"),
         remove=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
         cluster_state=dict(type="dict"),

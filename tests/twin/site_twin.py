@@ -109,7 +109,7 @@ def _ifname(base, tag):
 # ---------------------------------------------------------------- the switch: ifupdown2 interfaces file
 
 _IFACE_KEYS = {
-    "port": {"alias", "mtu", "bridge-pvid", "bridge-vids", "mstpctl-portadminedge", "mstpctl-bpduguard"},
+    "port": {"alias", "mtu", "bridge-pvid", "bridge-vids", "mstpctl-portadminedge", "mstpctl-bpduguard", "link-down"},
     "bond": {"alias", "mtu", "bond-slaves", "bond-mode", "bond-lacp-rate", "bond-lacp-bypass-allow", "clag-id",
              "bridge-pvid", "bridge-vids", "mstpctl-portadminedge", "mstpctl-bpduguard"},
     "bridge": {"bridge-vlan-aware", "bridge-ports", "bridge-vids", "bridge-pvid", "bridge-stp"},
@@ -188,8 +188,10 @@ def read_interfaces(text):
     enslaved = {}
     for name, opts in stanzas.items():
         if kinds[name] == "port":
+            if opts.get("link-down", "no") not in _YES_NO:
+                raise Refused("iface %s: link-down %r not understood" % (name, opts["link-down"]))
             model["ports"][name] = {"mtu": _int(opts.get("mtu", "1500"), "%s mtu" % name, 68, 65535),
-                                    "alias": opts.get("alias", "")}
+                                    "alias": opts.get("alias", ""), "down": _YES_NO[opts.get("link-down", "no")]}
     for name, opts in stanzas.items():
         if kinds[name] != "bond":
             continue
@@ -209,6 +211,8 @@ def read_interfaces(text):
                 raise Refused("port %s is a slave of %s and %s" % (slave, enslaved[slave], name))
             if "bridge-pvid" in stanzas[slave] or "bridge-vids" in stanzas[slave]:
                 raise Refused("port %s is a bond slave with its own VLANs" % slave)
+            if model["ports"][slave]["down"]:
+                raise Refused("port %s is a bond slave and link-down" % slave)
             enslaved[slave] = name
     for member in bridge.get("bridge-ports", "").split():
         if kinds.get(member) not in ("port", "bond"):
@@ -216,6 +220,8 @@ def read_interfaces(text):
         if member in enslaved:
             raise Refused("iface %s: bridge port %s is a slave of %s" % (bname, member, enslaved[member]))
         opts = stanzas[member]
+        if kinds[member] == "port" and model["ports"][member]["down"]:
+            raise Refused("iface %s: bridge port %s is link-down" % (bname, member))
         vids = {_int(v, "%s bridge-vids" % member) for v in opts.get("bridge-vids", "").split()}
         pvid = _int(opts["bridge-pvid"], "%s bridge-pvid" % member) if "bridge-pvid" in opts else None
         if pvid is not None:
@@ -665,16 +671,7 @@ def build_switch_l2(switch, model, cabled_ports, isls, priority):
                 ip(switch, "link", "set", vdev, "up")
         ip(switch, "link", "set", bridge, "up")
     for member, spec in sorted(model["members"].items()):
-        for port in spec["ports"]:
-            if port not in cabled_ports:
-                raise Refused("%s: port %s (of %s) has no cable in the twin" % (switch, port, member))
-            mtu = model["ports"][port]["mtu"] if member != port else spec["mtu"]
-            if spec["pvid"] is not None:
-                _attach(switch, _ifname(port, UNTAGGED), "vlan%d" % spec["pvid"], mtu)
-            for vid in spec["tagged"]:
-                if vid not in cabled_ports[port]:
-                    raise Refused("%s: port %s: the cable carries no tag %d" % (switch, port, vid))
-                _attach(switch, _ifname(port, vid), "vlan%d" % vid, mtu)
+        attach_member(switch, model, member, spec, cabled_ports)
     peerlink = model["peerlink"]
     if peerlink:
         # the session VLAN: a bridge over the members' sub-wires of that tag (STP: two parallel cables)
@@ -691,6 +688,33 @@ def build_switch_l2(switch, model, cabled_ports, isls, priority):
         for vid in model["vlans"]:
             _attach(switch, _ifname(isl, vid), "vlan%d" % vid, 9216)
     return created
+
+
+def attach_member(switch, model, member, spec, cabled_ports):
+    """A bridge port (a port or a bond) of the switch's model: its ports' sub-wires into its VLANs' bridges."""
+    for port in spec["ports"]:
+        if port not in cabled_ports:
+            raise Refused("%s: port %s (of %s) has no cable in the twin" % (switch, port, member))
+        mtu = model["ports"][port]["mtu"] if member != port else spec["mtu"]
+        if spec["pvid"] is not None:
+            _attach(switch, _ifname(port, UNTAGGED), "vlan%d" % spec["pvid"], mtu)
+        for vid in spec["tagged"]:
+            if vid not in cabled_ports[port]:
+                raise Refused("%s: port %s: the cable carries no tag %d" % (switch, port, vid))
+            _attach(switch, _ifname(port, vid), "vlan%d" % vid, mtu)
+
+
+def detach_member(switch, spec):
+    """The reverse of ``attach_member``: the member's sub-wires leave their bridges (the cable goes dark)."""
+    for port in spec["ports"]:
+        for tag in ([UNTAGGED] if spec["pvid"] is not None else []) + list(spec["tagged"]):
+            ip(switch, "link", "set", _ifname(port, tag), "nomaster", check=False)
+
+
+def _member_view(model, member):
+    """What decides a member's wiring: its spec and its ports' MTUs (compared between two reloads)."""
+    spec = model["members"][member]
+    return json.dumps([spec, [model["ports"].get(p, {}).get("mtu") for p in spec["ports"]]], sort_keys=True)
 
 
 def build_node(node, model, cabled_nics):
@@ -728,10 +752,12 @@ def build_node(node, model, cabled_nics):
             ip(node, "route", "add", "default", "via", links[name]["gateway"], "dev", name)
 
 
-def _world(bundle):
-    """The physical world from the rendered plan (plan.yaml): hosts, cables, the VLAN ids a cable can carry."""
+def _world(bundle, skip=()):
+    """The physical world from the rendered plan (plan.yaml): hosts, cables, the VLAN ids a cable can carry.
+    ``skip``: nodes not racked yet (``up --skip-node``; ``add-node`` racks and cables them later)."""
     with open(os.path.join(bundle, "plan.yaml")) as handle:
         the_plan = yaml.safe_load(handle)
+    the_plan["nodes"] = dict((n, v) for n, v in the_plan["nodes"].items() if n not in skip)
     switches = sorted(the_plan["switches"])
     racks = {}
     for switch in switches:
@@ -822,15 +848,18 @@ def speakers(_args):
     fails waits FRR's connect-retry timer (120 s) before it tries again."""
     state = _state()
     for node in state["world"]["nodes"]:
+        if getattr(_args, "node", None) and node not in _args.node:
+            continue
         path = os.path.join(twin.host_dir(node), "frr.conf")
         run(["vtysh", "--vty_socket", twin.host_dir(node), "--config_dir", twin.host_dir(node), "-f", path],
             capture=True)
-    print("speakers configured: %s" % ", ".join(state["world"]["nodes"]))
+    started = [n for n in state["world"]["nodes"] if not getattr(_args, "node", None) or n in _args.node]
+    print("speakers configured: %s" % ", ".join(started))
 
 
 def up(args):
     bundle = os.path.abspath(args.bundle)
-    world = _world(bundle)
+    world = _world(bundle, skip=args.skip_node)
     # read every rendered artefact before anything is built: a refusal leaves nothing behind
     models = {node: _bundle_node(bundle, node) for node in world["nodes"]}
     for node, model in models.items():
@@ -881,6 +910,57 @@ def up(args):
         ", API VIP %s on %s" % (state["vip"]["address"], state["vip"]["node"]) if holder else ""))
 
 
+def add_node(args):
+    """Rack and cable a node ``up --skip-node`` left out (issue #14, add_node.yml): its namespace, its cables to the
+    switch ports plan.yaml names (dark until the switch's configuration attaches them), the node built from its
+    rendered files, its FRR daemons and its speaker's configuration (started by ``speakers --node``)."""
+    state = _state()
+    bundle = state["bundle"]
+    node = args.node
+    if node in state["world"]["nodes"]:
+        raise Refused("%s is already in the twin" % node)
+    full = _world(bundle)
+    if node not in full["nodes"]:
+        raise Refused("%s is not in the rendered plan of %s" % (node, bundle))
+    model = _bundle_node(bundle, node)
+    metallb = read_metallb(_bundle_objects(bundle))
+    secrets = _secrets(bundle, dict(item.split("=", 1) for item in args.var))
+    text, peers, announce = speaker_conf(metallb, node, secrets)
+    make_namespace(node)
+    state["namespaces"].append(ns(node))
+    _save(state)
+    cables = [c for c in full["cables"] if c["node"] == node]
+    for cable in cables:
+        lay_cable(cable["switch"], cable["port"], cable["node"], cable["nic"], [UNTAGGED] + full["tags"])
+    build_node(node, model, {c["nic"]: full["tags"] for c in cables})
+    state["hosts"].append(node)
+    state["world"]["nodes"] = sorted(state["world"]["nodes"] + [node])
+    state["world"]["cables"] += cables
+    state["models"][node] = model
+    _save(state)
+    twin._start_daemons(node, True)
+    _frr_write(node, text)
+    state["speakers"][node] = [{k: p[k] for k in ("peer_address", "local_address", "remote_asn")} for p in peers]
+    state["announce"][node] = announce
+    _save(state)
+    print("%s racked: cables %s" % (node, ", ".join("%s-%s %s" % (c["nic"], c["switch"], c["port"]) for c in cables)))
+
+
+def retire_node(args):
+    """A node remove_node.yml took out (issue #14): the checks stop expecting its sessions, routes and reachability;
+    its namespace and cables stay (the ports are shut on the switches), ``down`` removes them."""
+    state = _state()
+    if args.node not in state["world"]["nodes"]:
+        raise Refused("%s is not in the twin" % args.node)
+    state["world"]["nodes"].remove(args.node)
+    state["world"]["cables"] = [c for c in state["world"]["cables"] if c["node"] != args.node]
+    for key in ("models", "speakers", "announce", "rogue"):
+        state[key].pop(args.node, None)
+    state.setdefault("retired", []).append(args.node)
+    _save(state)
+    print("%s retired: no longer checked" % args.node)
+
+
 def _vip_holder(models):
     """The control-plane node that wins the VIP election: the first (by name) whose config carries it."""
     for node in sorted(models):
@@ -906,19 +986,38 @@ def ifreload(args):
     world = state["world"]
     entry = {"switch": switch, "start": time.time(),
              "peers": {peer: established(peer) for peer in redundant_peers(world, switch)}}
-    for dev in state["l2"].get(switch, []):
-        ip(switch, "link", "del", dev, check=False)
-    time.sleep(args.settle)
     cabled = _cabled_ports(world, switch)
-    isls = [i["name"] for i in world["isls"] if switch in (i["a"], i["b"])]
-    priority = 4096 * (1 + world["switches"].index(switch))
-    created = build_switch_l2(switch, model, cabled, isls, priority)
+    earlier = state.get("l2model", {}).get(switch)
+    same_base = earlier is not None and earlier["vlans"] == model["vlans"] and \
+        json.dumps(earlier["svis"], sort_keys=True) == json.dumps(dict((str(k), v) for k, v in model["svis"].items()),
+                                                                  sort_keys=True)
+    if args.incremental and same_base:
+        # ifupdown2's ifreload -a: only the stanzas that changed are touched, every other port keeps forwarding
+        created = state["l2"].get(switch, [])
+        gone = [m for m in earlier["members"] if m not in model["members"]
+                or _member_view(earlier, m) != _member_view(model, m)]
+        new = [m for m in model["members"] if m not in earlier["members"]
+               or _member_view(earlier, m) != _member_view(model, m)]
+        for member in gone:
+            detach_member(switch, earlier["members"][member])
+        for member in sorted(new):
+            attach_member(switch, model, member, model["members"][member], cabled)
+        entry["touched"] = sorted(set(gone) | set(new))
+    else:
+        for dev in state["l2"].get(switch, []):
+            ip(switch, "link", "del", dev, check=False)
+        time.sleep(args.settle)
+        isls = [i["name"] for i in world["isls"] if switch in (i["a"], i["b"])]
+        priority = 4096 * (1 + world["switches"].index(switch))
+        created = build_switch_l2(switch, model, cabled, isls, priority)
+        entry["touched"] = "all"
     # reloads of several switches run at once (a rollout phase): read, change and write the state under a lock
     with open(os.path.join(STATE, "site.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = _state()
         state["l2"][switch] = created
         state.setdefault("peerlinks", {})[switch] = model["peerlink"]
+        state.setdefault("l2model", {})[switch] = model
         _save(state)
     for port in args.leave_down:      # a change that breaks a port (the rolling test's fault)
         ip(switch, "link", "set", _ifname(port, UNTAGGED), "down")
@@ -947,7 +1046,10 @@ def watch_bonds(args):
     to its switch's VLAN bridges. Prints {"samples", "detached" (samples with a member away), "down": [...]}."""
     state = _state()
     world = state["world"]
-    members = bond_members(world)
+    members = dict((n, m) for n, m in bond_members(world).items() if n not in args.ignore)
+    watched = [n for n in world["nodes"] if n not in args.ignore] if args.sessions else []
+    first = dict((node, set(a for a, st in established(node).items() if st == "Established")) for node in watched)
+    dropped = []
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     deadline = time.time() + args.seconds
@@ -962,8 +1064,13 @@ def watch_bonds(args):
                 detached += 1
             if not up:
                 down.append({"t": round(now, 2), "node": node})
+        for node in watched:
+            states = established(node)
+            dropped += [{"t": round(now, 2), "node": node, "peer": peer, "state": states.get(peer)}
+                        for peer in sorted(first[node]) if states.get(peer) != "Established"]
         time.sleep(args.interval)
-    print(json.dumps({"samples": samples, "detached": detached, "down": down}))
+    print(json.dumps({"samples": samples, "detached": detached, "down": down, "watched_sessions":
+                      dict((n, sorted(p)) for n, p in first.items()), "sessions_dropped": dropped}))
     return 0
 
 
@@ -1149,17 +1256,32 @@ def main():
                       help="an inventory variable a rendered Secret is filled from (the BGP password)")
     p_up.add_argument("--announce", action="append", default=[], metavar="NODE=PREFIX",
                       help="a prefix a node announces besides its pools (the switches must refuse it)")
+    p_up.add_argument("--skip-node", action="append", default=[], metavar="NODE",
+                      help="a node of the plan not racked yet (add-node racks it)")
+    p_add = sub.add_parser("add-node")
+    p_add.add_argument("node")
+    p_add.add_argument("--var", action="append", default=[], metavar="VARIABLE=VALUE")
+    p_retire = sub.add_parser("retire-node")
+    p_retire.add_argument("node")
     p_reload = sub.add_parser("ifreload")
     p_reload.add_argument("switch")
     p_reload.add_argument("file")
     p_reload.add_argument("--settle", type=float, default=0, help="seconds the switch's ports stay out of its VLANs")
     p_reload.add_argument("--leave-down", action="append", default=[], metavar="PORT",
                           help="a port left down after the reload (a faulty change)")
+    p_reload.add_argument("--incremental", action="store_true",
+                          help="as ifupdown2's ifreload -a: only the bridge ports whose stanzas changed are touched "
+                               "(a full rebuild when the VLANs or SVIs changed, or on the first reload)")
     p_watch = sub.add_parser("watch-bonds")
     p_watch.add_argument("--seconds", type=float, default=600)
     p_watch.add_argument("--interval", type=float, default=0.1)
+    p_watch.add_argument("--ignore", action="append", default=[], metavar="NODE", help="a node not watched")
+    p_watch.add_argument("--sessions", action="store_true",
+                         help="also sample every watched node's BGP sessions: any that was Established at the start "
+                              "and is not is reported in sessions_dropped")
     sub.add_parser("down")
-    sub.add_parser("speakers")
+    p_speakers = sub.add_parser("speakers")
+    p_speakers.add_argument("--node", action="append", default=[], metavar="NODE", help="only this node's speaker")
     p_check = sub.add_parser("check")
     p_check.add_argument("-t", "--timeout", type=float, default=60)
     p_pull = sub.add_parser("pull-cable")
@@ -1170,7 +1292,7 @@ def main():
     p_node.add_argument("-t", "--timeout", type=float, default=30)
     args = parser.parse_args()
     handlers = {"ifreload": ifreload, "down": down, "speakers": speakers, "check": check, "pull-cable": pull_cable, "check-node": check_node,
-                "watch-bonds": watch_bonds}
+                "watch-bonds": watch_bonds, "add-node": add_node, "retire-node": retire_node}
     try:
         if args.command == "up":
             try:

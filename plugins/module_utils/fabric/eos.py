@@ -106,7 +106,7 @@ def render(config, secrets=None, omit_passwords=False):
         vlans.append({"vlan_id": mlag["peer_vlan"], "name": "NETSTACK-MLAG-PEER", "state": "active"})
     modules["eos_vlans"] = {"state": "merged", "config": vlans}
     interfaces = [{"name": p["name"], "description": p["description"], "mtu": p["mtu"], "mode": "layer2",
-                   "enabled": True} for p in config["ports"]]
+                   "enabled": not p.get("shutdown", False)} for p in config["ports"]]
     interfaces += [{"name": lag_name(lag["id"]), "description": lag["description"], "mtu": lag["mtu"],
                     "mode": "layer2", "enabled": True} for lag in config["lags"]]
     interfaces += [{"name": svi_name(s["vlan"]), "description": "netstack %s" % s["name"], "mtu": s["mtu"],

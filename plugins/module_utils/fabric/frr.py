@@ -163,6 +163,8 @@ def interfaces(config):
     for p in config["ports"]:
         out += ["auto %s" % p["name"], "iface %s" % p["name"], "    alias %s" % p["description"],
                 "    mtu %d" % p["mtu"]]
+        if p.get("shutdown"):
+            out.append("    link-down yes")
         if p["l2"]:
             members.append(p["name"])
             if p["l2"]["native_vlan"] is not None:

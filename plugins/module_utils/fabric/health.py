@@ -21,6 +21,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import json
 
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import readback
@@ -76,6 +77,39 @@ def health(platform, outputs):
     if platform in PORT_READERS and len(outputs) > 1:
         ports = PORT_READERS[platform](outputs[1])
     return {"sessions": sessions, "ports": ports}
+
+
+def planned(config):
+    """What the switch keeps after its change: ``{"peers": [session addresses], "shut_ports": [ports]}`` from its
+    structured config. A session or port the change takes away on purpose (remove_node.yml: the node's neighbors
+    removed, its ports shut) is no regression."""
+    bgp = config.get("bgp") or {}
+    return {"peers": sorted(n["address"] for n in bgp.get("sessions") or []),
+            "subnets": sorted("%s/%s" % (svi["address"], svi["prefix_length"]) for svi in config.get("svis") or []
+                              if svi.get("address")),
+            "shut_ports": sorted(p["name"] for p in config.get("ports") or [] if p.get("shutdown"))}
+
+
+def _node_facing(peer, subnets):
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_interface(subnet).network for subnet in subnets)
+
+
+def restrict(state, keep):
+    """``state`` without the node sessions ``keep`` does not plan (a removed node's: on the switch's node-facing
+    subnets, not a planned peer) and the ports it plans shut. Sessions outside those subnets (the operator's own,
+    to a spine) are kept: their going down after a change is a regression like any other."""
+    peers, shut = set(keep.get("peers") or []), set(keep.get("shut_ports") or [])
+    subnets = keep.get("subnets") or []
+    result = dict(state)
+    result["sessions"] = dict((peer, st) for peer, st in state["sessions"].items()
+                              if peer in peers or not _node_facing(peer, subnets))
+    if state.get("ports") is not None:
+        result["ports"] = dict((port, up) for port, up in state["ports"].items() if port not in shut)
+    return result
 
 
 def regressions(before, after):

@@ -149,7 +149,7 @@ def render(config, secrets=None, omit_passwords=False):
         vlan_names[mlag["peer_vlan"]] = ICCP_VLAN
     modules["junos_vlans"] = {"state": "merged", "config": vlans}
     interfaces = [{"name": p["name"], "description": p["description"], "mtu": p["mtu"] + L2_OVERHEAD,
-                   "enabled": True} for p in config["ports"] if p["lag"] is None]
+                   "enabled": not p.get("shutdown", False)} for p in config["ports"] if p["lag"] is None]
     interfaces += [{"name": lag_name(lag["id"]), "description": lag["description"],
                     "mtu": lag["mtu"] + L2_OVERHEAD, "enabled": True} for lag in config["lags"]]
     lag_members = [{"name": lag_name(lag["id"]), "mode": lag["mode"],

@@ -14,7 +14,8 @@ Layout of a switch's structured config::
 
     {"name", "platform", "rack", "router_id",
      "vlans":  [{"id", "name", "mtu"}],
-     "ports":  [{"name", "description", "mtu", "lag" (id or None), "l2" (or None), "edge"}],
+     "ports":  [{"name", "description", "mtu", "lag" (id or None), "l2" (or None), "edge",
+                 "shutdown" (only on the ports of a removed node: true)}],
      "lags":   [{"id", "description", "mtu", "members", "mode", "mlag" (id or None), "fallback", "l2"}],
      "svis":   [{"vlan", "name", "address", "prefix_length", "gateway", "mtu"}],
      "bgp":    {"asn", "router_id", "max_paths", "multipath_relax", "neighbors": [...],
@@ -124,6 +125,16 @@ def _ports(plan, host, ports_view):
                 "fallback": True,
                 "l2": l2,
             })
+    # Retired nodes (state: removed, remove_node.yml): their ports stay shut with the description kept, so the
+    # port is known as the old node's until something else is cabled there (an active node's uplink wins).
+    used = set(p["name"] for p in ports)
+    for node_host, node in sorted((plan.get("removed_nodes") or {}).items()):
+        for uplink in node["uplinks"]:
+            if uplink["switch"] != host or uplink["port"] in used:
+                continue
+            used.add(uplink["port"])
+            ports.append({"name": uplink["port"], "description": "%s %s" % (node_host, uplink["nic"]),
+                          "mtu": 1500, "lag": None, "l2": None, "edge": True, "shutdown": True})
     return ports, lags
 
 

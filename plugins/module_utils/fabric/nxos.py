@@ -96,7 +96,7 @@ def render(config, secrets=None, omit_passwords=False):
     modules["nxos_vlans"] = {"state": "merged", "config": [{"vlan_id": v["id"], "name": v["name"]}
                                                            for v in config["vlans"]]}
     interfaces = [{"name": p["name"], "description": p["description"], "mtu": str(p["mtu"]), "mode": "layer2",
-                   "enabled": True} for p in config["ports"]]
+                   "enabled": not p.get("shutdown", False)} for p in config["ports"]]
     interfaces += [{"name": lag_name(lag["id"]), "description": lag["description"], "mtu": str(lag["mtu"]),
                     "mode": "layer2", "enabled": True} for lag in config["lags"]]
     interfaces += [{"name": svi_name(s["vlan"]), "description": "netstack %s" % s["name"], "mtu": str(s["mtu"]),

@@ -44,7 +44,7 @@ def svi_name(vlan_id):
 def _port(port):
     """A node-facing port. A port channel member keeps the switch's MTU: SONiC's CLI refuses a member whose MTU
     differs from its port channel's, and both default to 9100, above every node MTU."""
-    entry = {"name": port["name"], "description": port["description"], "enabled": True}
+    entry = {"name": port["name"], "description": port["description"], "enabled": not port.get("shutdown", False)}
     if port["lag"] is None:
         entry["mtu"] = port["mtu"]
     return entry

@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, netstack.baremetal contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""add_node.yml and remove_node.yml on the site twin (issue #14; docs/nodes.md, "Adding and removing nodes").
+
+The site twin of molecule/site_twin in namespaces of its own (``nsn-``, state in /run/netstack-nodes-twin), built
+from the bundle of the whole inventory but with ``w3`` not racked yet (``up --skip-node w3``), its leaves converged by
+``fabric.yml`` from the inventory without ``w3``. Then with the playbooks' fabric part (``--tags fabric``, apply
+mode), each leaf's layer 2 reloaded as ifupdown2's ``ifreload -a`` does it (``site_twin.py ifreload --incremental``:
+only the stanzas that changed are touched; the rolling test, tests/unit/test_fabric_rolling.py, proves the rollout
+with every reload disruptive):
+
+* add_node.yml -e node=w3: ``--check --diff`` shows w3's ports, bond and neighbors on r1-leaf1 and r1-leaf2 and
+  changes nothing; the run changes exactly those two leaves, one after the other, touching only w3's bond there,
+  while a watcher sampling every 0.2 s sees no other node's bond lose even a member and none of their BGP sessions
+  leave Established; w3 racked and its speaker started, every session of the site (w3's included) is Established
+  and every node reaches every other;
+* remove_node.yml -e node=w3 (w3 marked ``state: removed``): the same on the way out: only its two leaves change,
+  one at a time, the other nodes' bonds and sessions stay up, its ports are shut with their description kept, its
+  neighbors gone; fabric.yml over the whole fabric afterwards changes nothing (site.yml is safe to re-run).
+
+Needs root, iproute2 and FRR (skipped otherwise); takes about three minutes.
+"""
+from __future__ import absolute_import, division, print_function
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from playbook_run import recap, run_playbook
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SITE_TWIN = REPO / "tests" / "twin" / "site_twin.py"
+INVENTORY = REPO / "molecule" / "site_twin" / "inventory"
+STATE = "/run/netstack-nodes-twin"
+PREFIX = "nsn-"
+ENV = {"NETSTACK_SITE_TWIN_STATE": STATE, "NETSTACK_SITE_TWIN_PREFIX": PREFIX}
+PASSWORD = "netstack-site-twin-only"
+SWITCHES = ("r1-leaf1", "r1-leaf2", "r2-leaf1", "r2-leaf2")
+W3 = {"rack": "r1", "index": 5, "install_disk": "/dev/nvme0n1",
+      "uplinks": [{"switch": "r1-leaf1", "port": "swp3", "nic": "enp1s0f0"},
+                  {"switch": "r1-leaf2", "port": "swp3", "nic": "enp1s0f1"}]}
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("ip") or not os.path.exists("/usr/lib/frr/bgpd"),
+    reason="needs root, iproute2 and FRR (apt-get install frr frr-pythontools)")
+
+
+def twin(*args, check=True):
+    result = subprocess.run([sys.executable, str(SITE_TWIN)] + [str(a) for a in args], env=dict(os.environ, **ENV),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
+    if check:
+        assert result.returncode == 0, result.stdout
+    return result
+
+
+def reloads():
+    path = os.path.join(STATE, "reloads.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def clear_reloads():
+    if os.path.exists(os.path.join(STATE, "reloads.jsonl")):
+        os.remove(os.path.join(STATE, "reloads.jsonl"))
+
+
+def leaf_vars(switch):
+    directory = os.path.join(STATE, switch)
+    return {"fabric_frr_confdir": directory, "fabric_frr_vty_socket": directory,
+            "fabric_linux_interfaces_path": directory + "/interfaces",
+            "fabric_linux_interfaces_reload": [sys.executable, str(SITE_TWIN), "ifreload", "--incremental", switch,
+                                               directory + "/interfaces"],
+            "fabric_rollout_retries": 30, "fabric_rollout_delay": 2}
+
+
+def overrides(path, **nodes):
+    hosts = dict((s, leaf_vars(s)) for s in SWITCHES)
+    hosts.update((name, {"netstack_node": node}) for name, node in nodes.items())
+    path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+    return path
+
+
+def vtysh(host, command):
+    return subprocess.run(["vtysh", "--vty_socket", os.path.join(STATE, host), "-c", command],
+                          stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout
+
+
+def watcher():
+    return subprocess.Popen([sys.executable, str(SITE_TWIN), "watch-bonds", "--sessions", "--ignore", "w3",
+                             "--interval", "0.2"], env=dict(os.environ, **ENV), stdout=subprocess.PIPE,
+                            universal_newlines=True)
+
+
+def watched(proc):
+    proc.terminate()
+    return json.loads(proc.communicate()[0])
+
+
+def healthy(timeout=150):
+    result = twin("check", "-t", str(timeout), check=False)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("nodes")
+    os.chmod(str(tmp), 0o755)
+    twin("down", check=False)
+    # the inventory before w3 is added: the same site without it
+    before = tmp / "before"
+    shutil.copytree(str(INVENTORY), str(before))
+    hosts = yaml.safe_load((before / "hosts.yml").read_text())
+    del hosts["all"]["children"]["netstack_nodes"]["children"]["netstack_workers"]["hosts"]["w3"]
+    (before / "hosts.yml").write_text(yaml.safe_dump(hosts))
+    bundle = tmp / "bundle"
+    rc, out = run_playbook(["fabric.yml", "nodes.yml", "cluster_network.yml"], [INVENTORY], "-e",
+                           "netstack_mode=render", "-e", "netstack_bundle_dir=%s" % bundle, **ENV)
+    assert rc == 0, out[-3000:]
+    try:
+        twin("up", "--bundle", bundle, "--var=site_twin_bgp_password=%s" % PASSWORD, "--announce=w1=10.99.0.1/32",
+             "--skip-node", "w3")
+        rc, out = run_playbook("fabric.yml", [before, overrides(tmp / "leaves.yml")], "-e",
+                               "netstack_bundle_dir=%s" % (tmp / "converge"), **ENV)
+        assert rc == 0, out[-4000:]
+        twin("speakers")
+        healthy()
+        yield tmp
+    finally:
+        twin("down", check=False)
+
+
+def test_add_node_changes_only_its_leaves_and_keeps_the_others_up(site):
+    assert "swp3" not in open(os.path.join(STATE, "r1-leaf1", "interfaces")).read()
+    twin("add-node", "w3", "--var=site_twin_bgp_password=%s" % PASSWORD)
+    inventory = [INVENTORY, overrides(site / "add.yml")]
+    bundle = "netstack_bundle_dir=%s" % (site / "add")
+    clear_reloads()
+
+    rc, out = run_playbook("add_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric",
+                           "--check", "--diff", **ENV)
+    assert rc == 0, out[-4000:]
+    assert "alias w3 enp1s0f0" in out and "neighbor 10.61.0.15 remote-as" in out, out[-4000:]
+    assert reloads() == []
+    assert "10.61.0.15" not in vtysh("r1-leaf1", "show running-config")
+    assert sorted(recap(out)) == ["localhost", "r1-leaf1", "r1-leaf2"]
+
+    watch = watcher()
+    rc, out = run_playbook("add_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric", **ENV)
+    seen = watched(watch)
+    assert rc == 0, out[-4000:]
+    assert sorted(recap(out)) == ["localhost", "r1-leaf1", "r1-leaf2"]     # no other switch is even contacted
+    log = reloads()
+    assert [r["switch"] for r in log] == ["r1-leaf1", "r1-leaf2"], log
+    assert log[1]["start"] > log[0]["end"]                                # one of the pair at a time
+    assert [r["touched"] for r in log] == [["bond5"], ["bond5"]], log    # w3's bond, nothing else
+    assert seen["down"] == [] and seen["detached"] == 0, seen              # no other bond lost even a member
+    assert seen["sessions_dropped"] == [] and seen["samples"] > 20, seen  # nor a BGP session
+    assert sorted(seen["watched_sessions"]) == ["cp1", "cp2", "w1", "w2"] and all(seen["watched_sessions"].values())
+    running = vtysh("r1-leaf1", "show running-config")
+    assert "neighbor 10.61.0.15 remote-as" in running
+    twin("speakers", "--node", "w3")
+    healthy()
+    summary = json.loads(vtysh("r1-leaf2", "show bgp ipv4 unicast summary json"))
+    assert summary["peers"]["10.61.0.15"]["state"] == "Established"
+
+    rc, out = run_playbook("add_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric", **ENV)
+    assert rc == 0, out[-4000:]
+    assert recap(out)["r1-leaf1"]["changed"] == 0 and recap(out)["r1-leaf2"]["changed"] == 0, out[-4000:]
+
+
+def test_remove_node_shuts_its_ports_and_keeps_the_others_up(site):
+    removed = dict(W3, state="removed")
+    inventory = [INVENTORY, overrides(site / "remove.yml", w3=removed)]
+    bundle = "netstack_bundle_dir=%s" % (site / "remove")
+    clear_reloads()
+    rc, out = run_playbook("remove_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric",
+                           "--check", "--diff", **ENV)
+    assert rc == 0, out[-4000:]
+    assert "link-down yes" in out, out[-4000:]
+    assert reloads() == []
+    assert json.loads(vtysh("r1-leaf1", "show bgp ipv4 unicast summary json"))["peers"]["10.61.0.15"]["state"] \
+        == "Established"
+
+    watch = watcher()
+    rc, out = run_playbook("remove_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric", **ENV)
+    seen = watched(watch)
+    assert rc == 0, out[-4000:]
+    assert sorted(recap(out)) == ["localhost", "r1-leaf1", "r1-leaf2"]
+    log = reloads()
+    assert [r["switch"] for r in log] == ["r1-leaf1", "r1-leaf2"], log
+    assert log[1]["start"] > log[0]["end"]
+    assert [r["touched"] for r in log] == [["bond5"], ["bond5"]], log
+    assert seen["down"] == [] and seen["detached"] == 0 and seen["sessions_dropped"] == [], seen
+    for leaf in ("r1-leaf1", "r1-leaf2"):
+        text = open(os.path.join(STATE, leaf, "interfaces")).read()
+        stanza = text.split("iface swp3\n", 1)[1].split("\n\n", 1)[0]
+        assert "alias w3 enp1s0f" in stanza and "link-down yes" in stanza and "bridge" not in stanza, stanza
+        assert "10.61.0.15" not in vtysh(leaf, "show running-config")
+        assert "10.61.0.15" not in json.loads(vtysh(leaf, "show bgp ipv4 unicast summary json"))["peers"]
+    # w3 is cut off: its bond has no path any more
+    assert twin("check-node", "w3", "-t", "3", check=False).returncode != 0
+    twin("retire-node", "w3")
+    healthy()
+
+    # the whole fabric afterwards, as site.yml runs it: nothing to change
+    clear_reloads()
+    rc, out = run_playbook("fabric.yml", inventory, "-e", "netstack_bundle_dir=%s" % (site / "after"), **ENV)
+    assert rc == 0, out[-4000:]
+    assert reloads() == []
+    assert all(counts["changed"] == 0 for host, counts in recap(out).items() if host in SWITCHES), out[-4000:]
