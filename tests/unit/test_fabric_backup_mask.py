@@ -19,7 +19,7 @@ M = backup.MASK
     ("   neighbor 10.0.0.9 password 7 AbCd==", "   neighbor 10.0.0.9 password 7 " + M),
     ("    password 3 5b2f8a", "    password 3 " + M),
     ("username admin privilege 15 secret sha512 $6$x", "username admin privilege 15 secret " + M),
-    ("tacacs-server host 192.0.2.1 key 7 0822455D0A16", "tacacs-server host 192.0.2.1 key 7 " + M),
+    ("tacacs-server host 203.0.113.1 key 7 0822455D0A16", "tacacs-server host 203.0.113.1 key 7 " + M),
     ("snmp-server community s3cret ro", "snmp-server community " + M),
     # FRR: the password in clear
     (" neighbor 10.77.0.11 password netstack-lab-only", " neighbor 10.77.0.11 password " + M),

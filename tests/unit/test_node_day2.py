@@ -191,9 +191,9 @@ def test_health_leaves_out_what_the_change_removes_on_purpose():
     kept = health.restrict(before, keep)
     assert health.regressions(kept, after) == []
     # a session outside the node-facing subnets (the operator's, to a spine) is never left out
-    spine = dict(before, sessions=dict(before["sessions"], **{"192.0.2.1": "Established"}))
+    spine = dict(before, sessions=dict(before["sessions"], **{"203.0.113.1": "Established"}))
     assert health.regressions(health.restrict(spine, keep), after) == [
-        "BGP session with 192.0.2.1 was Established before the change and is missing now"]
+        "BGP session with 203.0.113.1 was Established before the change and is missing now"]
     # what is still planned is still checked
     assert health.regressions(kept, {"sessions": {"10.0.0.1": "Idle"}, "ports": {"swp1": False}}) == [
         "BGP session with 10.0.0.1 was Established before the change and is Idle now",
