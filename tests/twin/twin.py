@@ -125,14 +125,19 @@ def host_dir(host):
 
 
 def _start_daemons(host, bfd, only=None):
-    directory = host_dir(host)
     daemons = [d for d in ["zebra", "bgpd"] + (["bfdd"] if bfd else []) if only is None or d in only]
+    start_daemons(ns(host), host_dir(host), daemons)
+
+
+def start_daemons(namespace, directory, daemons):
+    """Start FRR ``daemons`` in ``namespace``, their config, pid files and vty sockets in ``directory`` (a missing
+    config starts empty), and wait for their vty sockets."""
     for daemon in daemons:
         conf = os.path.join(directory, "%s.conf" % daemon)
         if not os.path.exists(conf):
             open(conf, "w").close()
         shutil.chown(conf, "frr", "frr")
-        argv = ["ip", "netns", "exec", ns(host), os.path.join(FRR, daemon), "-d", "-u", "frr", "-g", "frr",
+        argv = ["ip", "netns", "exec", namespace, os.path.join(FRR, daemon), "-d", "-u", "frr", "-g", "frr",
                 "-f", conf, "-i", os.path.join(directory, "%s.pid" % daemon),
                 "--vty_socket", directory, "-P", "0"]
         argv += ["-z", os.path.join(directory, "zserv.api")]
@@ -141,16 +146,12 @@ def _start_daemons(host, bfd, only=None):
         if daemon == "bfdd":
             argv += ["--bfdctl", os.path.join(directory, "bfdd.sock")]
         run(argv, capture=True)
-    _wait_vty(host, daemons)
-
-
-def _wait_vty(host, daemons, timeout=10):
-    deadline = time.time() + timeout
+    deadline = time.time() + 10
     while time.time() < deadline:
-        if all(os.path.exists(os.path.join(host_dir(host), "%s.vty" % d)) for d in daemons):
+        if all(os.path.exists(os.path.join(directory, "%s.vty" % d)) for d in daemons):
             return
         time.sleep(0.1)
-    raise RuntimeError("FRR daemons of %s did not come up (%s)" % (host, ", ".join(daemons)))
+    raise RuntimeError("FRR daemons in %s did not come up (%s)" % (namespace, ", ".join(daemons)))
 
 
 def vtysh(host, *commands, **kwargs):
@@ -235,10 +236,15 @@ def _load():
 
 
 def _stop(host, daemons=DAEMONS):
-    """Stop the daemons of ``host`` that this tool started, by the pids in their pid files."""
+    stop_daemons(host_dir(host), daemons)
+
+
+def stop_daemons(directory, daemons=DAEMONS):
+    """Stop the ``daemons`` that ``start_daemons`` started in ``directory``, by the pids in their pid files, and
+    remove their vty sockets (a socket left behind would pass for a running daemon at the next start)."""
     stopped = []
     for daemon in daemons:
-        pid_file = os.path.join(host_dir(host), "%s.pid" % daemon)
+        pid_file = os.path.join(directory, "%s.pid" % daemon)
         try:
             with open(pid_file) as handle:
                 pid = int(handle.read().strip())
@@ -256,6 +262,10 @@ def _stop(host, daemons=DAEMONS):
             time.sleep(0.05)
         if _alive(pid):
             os.kill(pid, signal.SIGKILL)
+    for daemon in daemons:
+        vty = os.path.join(directory, "%s.vty" % daemon)
+        if os.path.exists(vty):
+            os.unlink(vty)
 
 
 def _alive(pid):

@@ -20,8 +20,8 @@ __metaclass__ = type
 import glob
 import os
 import shutil
-import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -32,9 +32,12 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import plan as 
 import inventory_loader
 from playbook_run import host_overrides, recap, run_playbook
 
+sys.path.insert(0, str(inventory_loader.REPO / "tests" / "twin"))
+import twin  # noqa: E402  (one way to run FRR daemons in a namespace: tests/twin/twin.py)
+
 REPO = inventory_loader.REPO
-FRR = "/usr/lib/frr"
-DAEMONS = ("zebra", "bgpd", "bfdd")
+FRR = twin.FRR
+DAEMONS = twin.DAEMONS
 OLD_SECRET = "old-secret-not-for-the-bundle"
 # the lab's addresses, moved into the documentation ranges
 ADDRESSES = {"10.77.0.": "198.51.100.", "10.78.0.0/24": "203.0.113.0/25", "10.79.0.0/28": "203.0.113.128/28",
@@ -96,50 +99,12 @@ class Switch(object):
 
     def start(self):
         """Start the daemons empty, then load frr.conf as a boot does (``vtysh -b``)."""
-        for daemon in DAEMONS:
-            conf = os.path.join(self.dir, "%s.conf" % daemon)
-            if not os.path.exists(conf):
-                self.write("%s.conf" % daemon, "")
-            argv = ["ip", "netns", "exec", self.ns, os.path.join(FRR, daemon), "-d", "-u", "frr", "-g", "frr",
-                    "-f", conf, "-i", os.path.join(self.dir, "%s.pid" % daemon), "--vty_socket", self.dir, "-P", "0",
-                    "-z", os.path.join(self.dir, "zserv.api")]
-            if daemon == "bgpd":
-                argv += ["-p", "179"]
-            if daemon == "bfdd":
-                argv += ["--bfdctl", os.path.join(self.dir, "bfdd.sock")]
-            run(argv)
-        deadline = time.time() + 15
-        while not all(os.path.exists(os.path.join(self.dir, "%s.vty" % d)) for d in DAEMONS):
-            if time.time() > deadline:
-                raise RuntimeError("FRR daemons in %s did not come up" % self.ns)
-            time.sleep(0.1)
+        twin.start_daemons(self.ns, self.dir, DAEMONS)
         if os.path.exists(os.path.join(self.dir, "frr.conf")):
             run(["vtysh", "--vty_socket", self.dir, "--config_dir", self.dir, "-b"])
 
     def stop(self):
-        pids = []
-        for daemon in DAEMONS:
-            pid_file = os.path.join(self.dir, "%s.pid" % daemon)
-            if not os.path.exists(pid_file):
-                continue
-            with open(pid_file) as handle:
-                pid = int(handle.read().strip())
-            try:
-                os.kill(pid, signal.SIGTERM)
-                pids.append(pid)
-            except ProcessLookupError:
-                pass
-            os.unlink(pid_file)
-        deadline = time.time() + 10
-        for pid in pids:
-            while time.time() < deadline and os.path.exists("/proc/%d" % pid):
-                time.sleep(0.05)
-            if os.path.exists("/proc/%d" % pid):
-                os.kill(pid, signal.SIGKILL)
-        for daemon in DAEMONS:      # sockets left behind would make start() believe a daemon is up
-            vty = os.path.join(self.dir, "%s.vty" % daemon)
-            if os.path.exists(vty):
-                os.unlink(vty)
+        twin.stop_daemons(self.dir, DAEMONS)
 
     def running_config(self):
         return run(["vtysh", "--vty_socket", self.dir, "--config_dir", self.dir, "-c", "show running-config"])
