@@ -17,6 +17,8 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.netstack.baremetal.plugins.module_utils import plan_cache
+
 NO_SECTION = ("'%s' is not a switch of the plan: run netstack.baremetal.plan with sections [plan, fabric] first "
               "(playbooks/fabric.yml does) and keep the host in the netstack_switches group.")
 
@@ -56,7 +58,13 @@ class ActionModule(ActionBase):
         # raw_get: the plan host's variables as they are (a fact of plain data), not templated on the way
         plan = task_vars["hostvars"].raw_get(args.get("plan_host") or "localhost").get(
             args.get("plan_var") or "netstack_plan")
-        switches = ((plan or {}).get("fabric") or {}).get("switches") or {}
+        try:
+            switches = plan_cache.part(plan or {}, "fabric", "switches")
+        except (KeyError, TypeError):
+            switches = {}
+        except plan_cache.CacheGone as exc:
+            result.update(failed=True, msg=to_text(exc))
+            return result
         if host not in switches:
             result.update(failed=True, msg=NO_SECTION % host)
             return result
@@ -68,6 +76,7 @@ class ActionModule(ActionBase):
         from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import health  # pylint: disable=import-outside-toplevel
 
         config = switches[host]
+        plan = plan_cache.from_fact(plan, sections=plan_cache.FABRIC_SECTIONS)
         try:
             output = fabric.switch_output(plan, host, secrets=self._secrets(config["secrets"], task_vars))
         except (KeyError, ValueError) as exc:

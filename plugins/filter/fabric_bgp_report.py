@@ -73,10 +73,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.netstack.baremetal.plugins.plugin_utils import plan_fact
+
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import readback
 
 
 def fabric_bgp_report(plan, host, summary, routes=None, expect=None):
+    plan = plan_fact.fabric_plan(plan, "fabric_bgp_report")
     try:
         return readback.bgp_report(plan, host, summary, routes=routes, expect=expect)
     except (KeyError, TypeError, ValueError) as exc:

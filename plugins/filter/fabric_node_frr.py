@@ -50,10 +50,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.netstack.baremetal.plugins.plugin_utils import plan_fact
+
 from ansible_collections.netstack.baremetal.plugins.module_utils import fabric
 
 
 def fabric_node_frr(plan, node, announce=None, secrets=None):
+    plan = plan_fact.fabric_plan(plan, "fabric_node_frr")
     try:
         return fabric.node_frr_conf(plan, node, announce=announce or (), secrets=secrets)
     except ValueError as exc:

@@ -67,10 +67,13 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.netstack.baremetal.plugins.plugin_utils import plan_fact
+
 from ansible_collections.netstack.baremetal.plugins.module_utils import fabric
 
 
 def fabric_switch(plan, host, secrets=None, omit_passwords=False):
+    plan = plan_fact.fabric_plan(plan, "fabric_switch")
     try:
         plan["fabric"]["switches"][host]
     except (KeyError, TypeError):

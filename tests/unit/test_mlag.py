@@ -117,6 +117,16 @@ def test_the_plan_action_reports_the_warning(tmp_path):
     assert len([w for w in result["warnings"] if "mlag" in w]) == 1
 
 
+def test_many_racks_without_a_block_get_one_warning():
+    site = sitegen.make_site(racks=5, switches_per_rack=2)
+    for rack in site[0]["netstack_fabric"]["racks"]:
+        rack.pop("mlag", None)
+    [warning] = plan_core.build_plan(*site)["fabric"]["warnings"]
+    assert warning.startswith("netstack_fabric.racks: 5 racks (r1, r2, r3, r4, r5) have LACP bonds spanning two "
+                              "switches but no mlag block")
+    assert "netstack_fabric.racks[0]" in warning
+
+
 def test_no_warning_when_no_bond_spans_two_switches():
     site = sitegen.make_site(switches_per_rack=1)
     assert plan_core.build_plan(*site)["fabric"]["warnings"] == []
