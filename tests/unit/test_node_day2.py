@@ -17,7 +17,6 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import h
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 
 
-
 def _retire(example, *names):
     inventory_vars, nodes, switches = copy.deepcopy(example)
     for name in names:
