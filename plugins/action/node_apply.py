@@ -22,6 +22,8 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.kube.client imp
 
 NO_CHANGE = ("No node change in this run: run netstack.baremetal.plan with node=<name> (playbooks/add_node.yml, "
              "playbooks/remove_node.yml) first.")
+NO_RACK_CHANGE = ("No rack change in this run: run netstack.baremetal.plan with rack=<name> (playbooks/add_rack.yml) "
+                  "first.")
 
 
 class ActionModule(ActionBase):
@@ -35,20 +37,25 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         args = self._task.args
-        change = task_vars.get("netstack_node_change")
         plan = task_vars.get("netstack_plan") or {}
         operation = args.get("operation")
-        planned = "add" if operation == "replace" else operation     # a replacement is planned as an add
+        if operation == "add_rack":
+            change, missing = task_vars.get("netstack_rack_change"), NO_RACK_CHANGE
+        else:
+            change, missing = task_vars.get("netstack_node_change"), NO_CHANGE
+        # a replacement, and a rack, are planned as an add
+        planned = "add" if operation in ("replace", "add_rack") else operation
         if not isinstance(change, dict) or change.get("operation") != planned:
-            result.update(failed=True, msg=NO_CHANGE)
+            result.update(failed=True, msg=missing)
             return result
         apply = args.get("apply")
         apply = plan.get("mode") == "apply" if apply is None else boolean(apply, strict=False)
         result["changed"] = False
         if not apply:
-            if operation == "add":
-                result["steps"] = ["would apply %d load-balancer object(s) and label Node %s (render mode)"
-                                   % (len(change.get("objects") or []), change["name"])]
+            if operation in ("add", "add_rack"):
+                nodes = [n["name"] for n in change["nodes"]] if operation == "add_rack" else [change["name"]]
+                result["steps"] = ["would apply %d load-balancer object(s) and label Node(s) %s (render mode)"
+                                   % (len(change.get("objects") or []), ", ".join(nodes) or "none")]
             elif operation == "replace":
                 result["steps"] = ["would cordon, drain and delete the old Node %s, keeping its load-balancer "
                                    "objects (render mode)" % change["name"]]
@@ -62,7 +69,7 @@ class ActionModule(ActionBase):
         with_diff = bool(self._play_context.diff)
         try:
             cluster = connect(kubeconfig, context)
-            if operation == "add":
+            if operation in ("add", "add_rack"):
                 outcome = node_day2.add_to_cluster(cluster, change, check=check, with_diff=with_diff)
             elif operation == "replace":
                 outcome = node_day2.replace_in_cluster(

@@ -39,7 +39,7 @@ class ActionModule(ActionBase):
 
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset(("sections", "bundle_dir", "write_bundle", "profile", "tenant", "remove", "force",
-                             "cluster_state", "node"))
+                             "cluster_state", "node", "rack"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -60,6 +60,8 @@ class ActionModule(ActionBase):
 
         if args.get("node") is not None:
             return self._node(result, args, task_vars, (inventory_vars, nodes, switches), timings)
+        if args.get("rack") is not None:
+            return self._rack(result, args, task_vars, (inventory_vars, nodes, switches), timings)
         if args.get("tenant") is not None or args.get("remove"):
             return self._day2(result, args, task_vars, (inventory_vars, nodes, switches), timings)
 
@@ -224,16 +226,35 @@ class ActionModule(ActionBase):
         inventory reuses the fact."""
         name = args.get("node")
         operation = "remove" if boolean(args.get("remove", False), strict=False) else "add"
+        return self._partial(result, args, task_vars, collected, timings, key=[name, operation],
+                             build=lambda defined: plan_core.build_node_plan(*collected, name=name,
+                                                                             operation=operation,
+                                                                             defined_vars=defined),
+                             render=plan_core.render_node_bundle, change="node_change")
+
+    def _rack(self, result, args, task_vars, collected, timings):
+        """``rack``: validate everything, plan only what that rack changes (its switches, and any other switch whose
+        configuration it changes, its nodes), write their files; once per run, as ``_node``."""
+        name = args.get("rack")
+        return self._partial(result, args, task_vars, collected, timings, key=[name, "add-rack"],
+                             build=lambda defined: plan_core.build_rack_plan(*collected, name=name,
+                                                                             defined_vars=defined),
+                             render=plan_core.render_rack_bundle, change="rack_change")
+
+    def _partial(self, result, args, task_vars, collected, timings, key, build, render, change):
+        """A day-2 plan of part of the site (``build(defined_vars)``), its files (``render(plan)``) written; the
+        fact ``netstack_plan`` holds the partial plan, ``netstack_<change>`` what the part changes. A second call of
+        the same run, same inventory and same ``key`` reuses the fact."""
         started = time.time()
         fingerprint = plan_core.inventory_fingerprint(*collected)
         previous = task_vars.get("netstack_plan")
-        if isinstance(previous, dict) and previous.get("node_fingerprint") == [fingerprint, name, operation]:
+        if isinstance(previous, dict) and previous.get("partial_fingerprint") == [fingerprint] + key:
             result.update(changed=False, plan_reused=True, bundle_dir=previous["bundle_dir"], files=[],
                           changed_files=[])
             return result
         defined = _defined_vars(task_vars, task_vars["hostvars"], collected[2])
         try:
-            the_plan = plan_core.build_node_plan(*collected, name=name, operation=operation, defined_vars=defined)
+            the_plan = build(defined)
         except PlanError as exc:
             result.update(failed=True, msg=str(exc), problems=[p.as_dict() for p in exc.problems])
             return result
@@ -243,11 +264,12 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=str(PlanError(problems)), problems=[p.as_dict() for p in problems])
             return result
         result.update(bundle_dir=the_plan["bundle_dir"], secrets_dir=the_plan["secrets_dir"], changed=False,
-                      plan_reused=False, node_change=the_plan["node_change"])
+                      plan_reused=False)
+        result[change] = the_plan[change]
         if args.get("write_bundle", True):
             started = time.time()
             try:
-                artefacts = plan_core.render_node_bundle(the_plan)
+                artefacts = render(the_plan)
                 artefacts.update(fabric_render.render_configs(the_plan))
             except (ValueError, PlanError, fabric_render.RenderError) as exc:
                 raise AnsibleActionFail(to_text(exc))
@@ -260,9 +282,9 @@ class ActionModule(ActionBase):
             result.update(changed=bool(changed_files), files=sorted(artefacts), changed_files=changed_files)
             if self._play_context.diff and diffs:
                 result["diff"] = diffs
-        the_plan["node_fingerprint"] = [fingerprint, name, operation]
+        the_plan["partial_fingerprint"] = [fingerprint] + key
         result["ansible_facts"] = {"netstack_plan": plan_cache.to_fact(the_plan, C.DEFAULT_LOCAL_TMP),
-                                   "netstack_node_change": the_plan["node_change"]}
+                                   "netstack_%s" % change: the_plan[change]}
         if args.get("profile"):
             result["timings"] = timings
         return result

@@ -31,7 +31,8 @@ MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 LB_RELEASES = ("metallb-config", "cilium-lb-config")
 
 
-def _selectors(obj):
+def selectors(obj):
+    """The node selectors of a load-balancer object (MetalLB ``nodeSelectors``, Cilium ``nodeSelector``)."""
     spec = obj.get("spec") or {}
     found = list(spec.get("nodeSelectors") or [])
     if spec.get("nodeSelector"):
@@ -42,17 +43,19 @@ def _selectors(obj):
 def selects_only(obj, node):
     """Whether ``obj`` (a load-balancer object) selects node ``node`` by host name alone: it is that node's."""
     wanted = {"matchLabels": {HOSTNAME_LABEL: node.lower()}}
-    return any(selector == wanted for selector in _selectors(obj))
+    return any(selector == wanted for selector in selectors(obj))
+
+
+def lb_release_objects(plan):
+    """Every object of the plan's load-balancer releases (``LB_RELEASES``), in release order."""
+    section = plan.get("cluster_network") or {}
+    return [obj for release in section.get("releases") or [] if release.get("name") in LB_RELEASES
+            for obj in release.get("objects") or []]
 
 
 def node_objects(plan, node):
     """The load-balancer objects of the plan's cluster network that are this node's (selected by its host name)."""
-    section = plan.get("cluster_network") or {}
-    found = []
-    for release in section.get("releases") or []:
-        if release.get("name") in LB_RELEASES:
-            found += [obj for obj in release.get("objects") or [] if selects_only(obj, node)]
-    return found
+    return [obj for obj in lb_release_objects(plan) if selects_only(obj, node)]
 
 
 def node_switches(plan, name):
@@ -173,8 +176,12 @@ def _node_ref(name):
 
 
 def add_to_cluster(cluster, change, check=False, with_diff=False, field_manager=FIELD_MANAGER):
-    """The node's load-balancer objects (one server-side apply each, in parallel) and, once its Node is registered,
-    its inventory labels. Returns ``{"changed", "steps", "diff", "errors"}``."""
+    """The load-balancer objects of ``change`` (one server-side apply each, in parallel, one batch) and, for each of
+    its nodes whose Node is registered, the inventory labels it does not carry yet.
+
+    ``change``: one node's (``node_change``), or a rack's (``rack_day2.rack_change``: ``nodes`` lists its nodes'
+    changes, ``objects`` every load-balancer object of the rack). Returns ``{"changed", "steps", "diff", "errors"}``.
+    """
     steps, diff = [], []
     batch = Batch(cluster, [], field_manager, dry_run=check, with_diff=with_diff, fetch=True)
     batch.apply(change.get("objects") or [])
@@ -182,27 +189,31 @@ def add_to_cluster(cluster, change, check=False, with_diff=False, field_manager=
     changed = bool(batch.changed)
     diff += batch.diff
     errors = [str(e) for e in batch.errors]
-    labels = change.get("labels") or {}
-    node = cluster.get(_node_ref(change["name"]))
-    if node is None:
-        steps.append("Node %s is not registered yet: its labels come with its configuration when it joins"
-                     % change["name"].lower())
-    elif labels:
-        have = (node.get("metadata") or {}).get("labels") or {}
-        missing = dict((k, v) for k, v in sorted(labels.items()) if have.get(k) != v)
-        if missing:
-            body = {"metadata": {"labels": missing}}
-            cluster.call("PATCH", cluster.path("v1", "Node", name=change["name"].lower()),
-                         [("dryRun", "All")] if check else [], body, MERGE_PATCH, what="Node %s" % change["name"])
-            changed = True
-            if with_diff:
-                diff.append({"before_header": "Node %s labels" % change["name"].lower(),
-                             "after_header": "Node %s labels" % change["name"].lower(),
-                             "before": "".join("%s=%s\n" % (k, have.get(k)) for k in sorted(missing) if k in have),
-                             "after": "".join("%s=%s\n" % kv for kv in sorted(missing.items()))})
-        steps.append("Node %s labels: %s" % (change["name"].lower(), "set %s" % ", ".join(sorted(missing))
-                                             if missing else "as planned"))
+    for member in change["nodes"] if "nodes" in change else [change]:
+        labelled, step = _label_node(cluster, member["name"].lower(), member.get("labels") or {}, check, with_diff,
+                                     diff)
+        changed = changed or labelled
+        steps.append(step)
     return {"changed": changed, "steps": steps, "diff": diff, "errors": errors}
+
+
+def _label_node(cluster, name, labels, check, with_diff, diff):
+    """Set the ``labels`` Node ``name`` does not carry yet (a merge patch: other labels are left alone); appends to
+    ``diff``. Returns ``(changed, step)``."""
+    node = cluster.get(_node_ref(name))
+    if node is None:
+        return False, "Node %s is not registered yet: its labels come with its configuration when it joins" % name
+    have = (node.get("metadata") or {}).get("labels") or {}
+    missing = dict((k, v) for k, v in sorted(labels.items()) if have.get(k) != v)
+    if not missing:
+        return False, "Node %s labels: as planned" % name
+    cluster.call("PATCH", cluster.path("v1", "Node", name=name), [("dryRun", "All")] if check else [],
+                 {"metadata": {"labels": missing}}, MERGE_PATCH, what="Node %s" % name)
+    if with_diff:
+        diff.append({"before_header": "Node %s labels" % name, "after_header": "Node %s labels" % name,
+                     "before": "".join("%s=%s\n" % (k, have.get(k)) for k in sorted(missing) if k in have),
+                     "after": "".join("%s=%s\n" % kv for kv in sorted(missing.items()))})
+    return True, "Node %s labels: set %s" % (name, ", ".join(sorted(missing)))
 
 
 def _evict(cluster, pod, check):

@@ -44,7 +44,8 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.yamlout import 
 def plan_nodes(site, plan, problems, only=None):
     """Return ``plan["nodes"]`` extended with every node's OS configuration; append problems.
 
-    ``only``: a node name (add_node.yml): only that node gets its OS configuration, the others stay as they are.
+    ``only``: node names (add_node.yml, add_rack.yml): only those nodes get their OS configuration, the others stay as
+    they are.
     """
     node_os = plan["cluster"]["node_os"]
     settings = site["cluster"]["nodes"]
@@ -58,7 +59,7 @@ def plan_nodes(site, plan, problems, only=None):
     result = {}
     for host, node in plan["nodes"].items():
         entry = dict(node)
-        if only is not None and host != only:
+        if only is not None and host not in only:
             result[host] = entry
             continue
         entry["os"] = node_os

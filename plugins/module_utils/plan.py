@@ -33,7 +33,8 @@ from ansible_collections.netstack.baremetal.plugins.module_utils.gateway import 
     plan_gateway_tenant, render_gateway_tenant)
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import plan_tenants, render_tenants
 from ansible_collections.netstack.baremetal.plugins.module_utils.tenants import report_sections as tenants_report_sections
-from ansible_collections.netstack.baremetal.plugins.module_utils import node_day2, secret_vars, tenant_day2, tenant_removal
+from ansible_collections.netstack.baremetal.plugins.module_utils import node_day2, rack_day2, secret_vars, tenant_day2
+from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_removal
 from ansible_collections.netstack.baremetal.plugins.module_utils.inventory import host_path
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as tenants_core
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError, Problem, did_you_mean
@@ -334,7 +335,7 @@ def build_node_plan(inventory_vars, nodes, switches, name, operation="add", defi
     fabric["partial"] = True
     plan["fabric"] = fabric
     if operation == "add":
-        plan["nodes"] = plan_nodes(site, plan, problems, only=name)
+        plan["nodes"] = plan_nodes(site, plan, problems, only=[name])
         plan["cluster_network"] = plan_cluster_network(site, plan, problems)
     if problems:
         raise PlanError(problems)
@@ -342,14 +343,84 @@ def build_node_plan(inventory_vars, nodes, switches, name, operation="add", defi
     return plan
 
 
+def build_rack_plan(inventory_vars, nodes, switches, name, defined_vars=None):
+    """Day 2 for one rack (add_rack.yml): validate the whole inventory, then plan only what the rack changes.
+
+    The fabric is planned twice, with and without the rack (``rack_day2.without_rack``): the switches it changes are
+    the rack's and every other whose structured configuration differs (``rack_day2.changed_switches``), each with
+    its whole configuration and the rollout of the whole fabric. ``nodes`` holds the rack's nodes' OS configuration,
+    ``cluster_network`` the objects ``rack_day2.rack_objects`` picks the rack's from, and ``rack_change``
+    (``rack_day2.rack_change``) what the rack owns. Raises PlanError, naming ``netstack_fabric.racks``, for a missing
+    or unknown rack (with a did-you-mean), a rack without a switch, and a rack the site cannot be planned without
+    (it holds every control plane: that is a new site, site.yml); a rack that collides with another (name, index,
+    addresses, ports, router ids) is refused by the validation, as by site.yml.
+    """
+    site, plan = _validated_core_plan(inventory_vars, nodes, switches, defined_vars)
+    racks = site["racks"]
+    if not name or name not in racks:
+        hint = did_you_mean(name, racks) or "known racks: %s" % ", ".join(sorted(racks)[:20])
+        message = ("rack '%s' is not in netstack_fabric.racks" % name if name
+                   else "no rack given (ansible-playbook playbooks/add_rack.yml -e rack=<name>)")
+        raise PlanError([Problem("netstack_fabric.racks", message, hint)])
+    path = "netstack_fabric.racks[%d]" % next(i for i, r in enumerate(site["fabric"]["racks"]) if r["name"] == name)
+    if not rack_day2.rack_switches(plan, name):
+        raise PlanError([Problem(path, "rack '%s' has no switch in netstack_switches" % name,
+                                 "add its switches (netstack_switch.rack: %s) to the inventory first" % name)])
+    problems = []
+    fabric = plan_fabric(site, plan, problems)
+    before = _fabric_without_rack(inventory_vars, nodes, switches, name, path)
+    others = rack_day2.changed_switches(before, fabric["switches"])
+    plan["fabric"] = fabric
+    wanted = set(rack_day2.rack_switches(plan, name) + others)
+    members = rack_day2.rack_nodes(plan, name)
+    fabric["switches"] = dict((host, config) for host, config in fabric["switches"].items() if host in wanted)
+    fabric["nodes"] = dict((host, view) for host, view in fabric["nodes"].items() if host in members)
+    fabric["partial"] = True
+    plan["nodes"] = plan_nodes(site, plan, problems, only=members)
+    plan["cluster_network"] = plan_cluster_network(site, plan, problems)
+    if problems:
+        raise PlanError(problems)
+    plan["rack_change"] = rack_day2.rack_change(plan, name, others)
+    return plan
+
+
+def _fabric_without_rack(inventory_vars, nodes, switches, name, path):
+    """The switches' structured configurations of the site as it was before rack ``name`` (the comparison
+    ``build_rack_plan`` makes). The rest of the inventory was validated with the rack; the BGP password variable
+    is not looked for again."""
+    site, problems, addresses, sessions = _validate_core(*rack_day2.without_rack(inventory_vars, nodes, switches,
+                                                                                 name))
+    if not problems:
+        before = _core_plan(site, addresses, sessions)
+        switches_before = plan_fabric(site, before, problems)["switches"]
+    if problems:
+        raise PlanError([Problem(path, "the site does not plan without rack '%s' (%s: %s): adding it is not a "
+                                 "day-2 change" % (name, problems[0].path, problems[0].message),
+                                 "plan and apply the whole site with playbooks/site.yml")])
+    return switches_before
+
+
 def render_node_bundle(plan):
     """``{relative path: text}`` of a ``build_node_plan`` plan: the fabric files of the node's switches and, when
     added, the node's own files (``nodes/<node>/``)."""
+    change = plan["node_change"]
+    return _partial_bundle(plan, [change["name"]] if change["operation"] == "add" else [])
+
+
+def render_rack_bundle(plan):
+    """``{relative path: text}`` of a ``build_rack_plan`` plan: the fabric files of the switches it changes (the
+    rack's, and any other the rack changes) and its nodes' own files (``nodes/<node>/``)."""
+    return _partial_bundle(plan, [node["name"] for node in plan["rack_change"]["nodes"]])
+
+
+def _partial_bundle(plan, nodes):
+    """The per-switch fabric files of the plan's (partial) fabric and the own files of ``nodes``: nothing that
+    describes the whole site (``fabric/sessions.md``, plan.yaml) is written from a partial plan."""
     artefacts = dict((path, text) for path, text in render_fabric(plan).items()
                      if path.startswith("fabric/") and path.count("/") == 1 and path != "fabric/sessions.md")
-    if plan["node_change"]["operation"] == "add":
-        prefix = "nodes/%s/" % plan["node_change"]["name"]
-        artefacts.update((path, text) for path, text in render_nodes(plan).items() if path.startswith(prefix))
+    if nodes:
+        prefixes = tuple("nodes/%s/" % name for name in nodes)
+        artefacts.update((path, text) for path, text in render_nodes(plan).items() if path.startswith(prefixes))
     return artefacts
 
 

@@ -9,14 +9,18 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: node_apply
-short_description: The Kubernetes part of adding or removing one node
+short_description: The Kubernetes part of adding or removing one node, or of adding a rack
 version_added: 0.3.0
 description:
   - Runs on the controller (it is an action plugin). It reads the node's change from the fact
-    C(netstack_node_change) that C(netstack.baremetal.plan) with O(netstack.baremetal.plan#module:node) sets.
+    C(netstack_node_change) that C(netstack.baremetal.plan) with O(netstack.baremetal.plan#module:node) sets (with
+    C(add_rack), the fact C(netstack_rack_change) that O(netstack.baremetal.plan#module:rack) sets).
   - C(add) (C(playbooks/add_node.yml)) - server-side applies the load-balancer objects that select the node by host
     name (MetalLB C(BGPPeer)s, Cilium C(CiliumBGPClusterConfig)s in node scope), and, when the Node is registered,
     sets the inventory labels it does not carry yet. Nothing else in the cluster is read or written.
+  - C(add_rack) (C(playbooks/add_rack.yml)) - the same for every node of the rack at once - the rack's
+    load-balancer objects (selecting its nodes by host name, or the rack by its label) in one batch of server-side
+    applies, then the labels of each of its Nodes that is registered.
   - C(remove) (C(playbooks/remove_node.yml)) - refuses, before changing anything, to remove the last control-plane
     node, or one whose removal leaves fewer Ready control planes than an etcd quorum of those left (O(force)
     overrides the quorum check only). Then cordons the Node, evicts its pods through the eviction API (DaemonSet
@@ -31,10 +35,10 @@ description:
   - Render mode (O(apply=false)) only reports what it would do.
 options:
   operation:
-    description: C(add), C(remove) or C(replace).
+    description: C(add), C(add_rack), C(remove) or C(replace).
     type: str
     required: true
-    choices: [add, remove, replace]
+    choices: [add, add_rack, remove, replace]
   apply:
     description: Apply to the cluster. Default, true when the plan's mode is C(apply).
     type: bool
@@ -96,7 +100,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 def main():
     module = AnsibleModule(argument_spec=dict(
-        operation=dict(type="str", required=True, choices=["add", "remove", "replace"]),
+        operation=dict(type="str", required=True, choices=["add", "add_rack", "remove", "replace"]),
         apply=dict(type="bool"),
         force=dict(type="bool", default=False),
         drain_timeout=dict(type="int", default=300),

@@ -68,6 +68,20 @@ options:
       - Fails naming the problem, with a did-you-mean and the inventory groups, for a missing or unknown node,
         for O(remove) of a node not marked C(netstack_node.state=removed), and for an add of one that is.
     type: str
+  rack:
+    description:
+      - Day 2, one rack (C(playbooks/add_rack.yml)). The whole inventory is validated, then only what the rack
+        changes is planned and written - the configuration of its switches and of any other switch whose
+        configuration the rack changes (found by planning the fabric with and without the rack and comparing each
+        switch's), its nodes' own files (C(nodes/<node>/)) and the cluster network (for its load-balancer objects).
+        O(sections) is ignored.
+      - The fact C(netstack_plan) holds that partial plan (C(fabric.partial=true)), C(netstack_rack_change) the
+        switches to change in rollout order (C(rack_switches), C(other_switches)), each node's change (as for
+        O(node)), the rack's load-balancer objects and sessions (docs/nodes.md, "Adding a rack").
+      - Fails naming C(netstack_fabric.racks) for a missing or unknown rack (with a did-you-mean), a rack without a
+        switch, and a rack the site does not plan without; a rack colliding with another is refused as by
+        C(site.yml).
+    type: str
   remove:
     description:
       - With O(node), plan the removal of that node (it must be marked C(state=removed) in the inventory).
@@ -129,6 +143,10 @@ EXAMPLES = r"""
 - name: Plan and write one tenant only (day 2)
   netstack.baremetal.plan:
     tenant: dev
+
+- name: Plan and write one new rack only (day 2)
+  netstack.baremetal.plan:
+    rack: r3
 
 - name: Decide the removal of a tenant from recorded cluster state
   netstack.baremetal.plan:
@@ -206,6 +224,12 @@ ansible_facts:
           local temporary directory, which the apply actions read (Ansible processes every fact on every task).
       type: dict
       returned: success
+    netstack_rack_change:
+      description: >-
+        The rack planned with O(rack) - C(name), C(rack_switches), C(other_switches), C(switches) (in rollout order),
+        C(nodes) (each node's change), C(objects), C(sessions).
+      type: dict
+      returned: when O(rack) is set
     netstack_tenant:
       description: The tenant planned with O(tenant) - C(name), C(namespace), C(file), C(objects), C(steps), C(batches).
       type: dict
@@ -229,6 +253,7 @@ def main():
         profile=dict(type="bool", default=False),
         tenant=dict(type="str"),
         node=dict(type="str"),
+        rack=dict(type="str"),
         remove=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
         cluster_state=dict(type="dict"),

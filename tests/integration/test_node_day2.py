@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netstack.baremetal contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""add_node.yml and remove_node.yml, their Kubernetes part, against a real API server (issue #14).
+"""add_node.yml, remove_node.yml, replace_node.yml and add_rack.yml, their Kubernetes part, against a real API server
+(issue #14).
 
 The site twin's inventory (molecule/site_twin: MetalLB in BGP mode, node-scope speakers, 2 control planes, 3
 workers), apply mode, ``--tags kubernetes`` (the switches are the twin test's, tests/unit/test_node_day2_twin.py).
@@ -12,6 +13,9 @@ There is no kubelet: the Node objects and the pods bound to them are created her
 * remove_node: a node still active is refused before anything is read; a pod a PodDisruptionBudget protects stops
   the drain with the node cordoned and nothing deleted; ``force`` deletes it; the Node is deleted after its pods,
   then its BGPPeers, and no other object is touched; the check run before changes nothing;
+* add_rack (rack r2: cp2 and w2, one batch): ``--check --diff`` shows the rack's four BGPPeers and cp2's label and
+  creates nothing; the run creates exactly those, labels the registered Node (cp2) and says w2 is not registered yet;
+  a second run changes nothing;
 * a control-plane node whose removal would leave no Ready quorum is refused (force overrides), the last control
   plane is refused by the plan.
 """
@@ -255,4 +259,38 @@ def test_replace_node_deletes_the_old_node_keeps_its_peers_and_leaves_the_new_on
     assert rc == 0, out[-3000:]
     assert "Node w3 is Ready: taken as the new hardware already joined, not deleted" in out
     assert "w3" in [n.metadata.name for n in api["core"].list_node().items]
+    assert recap(out)["localhost"]["changed"] == 0, out[-3000:]
+
+
+def test_add_rack_applies_its_nodes_peers_in_one_batch_and_their_labels(api, kube_api, tmp_path):
+    rack_peers = {"r2-leaf1-cp2", "r2-leaf2-cp2", "r2-leaf1-w2", "r2-leaf2-w2"}
+    resource = api["dyn"].resources.get(api_version="metallb.io/v1beta2", kind="BGPPeer")
+    for name in sorted(rack_peers & set(_peers(api))):        # a shared API server: start without the rack's
+        resource.delete(name=name, namespace=NAMESPACE)
+    _make_node(api, "cp2", control_plane=True)
+    api["core"].patch_node("cp2", {"metadata": {"labels": {"netstack.io/disk": None}}})
+    before = _peers(api)
+    labels = {"netstack.io/disk": "nvme"}
+    labelled = _overrides(tmp_path, "r2", {"cp2": _node_vars("cp2", labels=labels),
+                                           "w2": _node_vars("w2", labels=labels)})
+
+    rc, out = _run("add_rack.yml", kube_api, tmp_path, labelled, "-e", "rack=r2", "--check", "--diff")
+    assert rc == 0, out[-3000:]
+    assert all("BGPPeer %s/%s" % (NAMESPACE, name) in out for name in rack_peers), out[-3000:]
+    assert "netstack.io/disk=nvme" in out
+    assert _peers(api) == before
+    assert "netstack.io/disk" not in (api["core"].read_node("cp2").metadata.labels or {})
+
+    rc, out = _run("add_rack.yml", kube_api, tmp_path, labelled, "-e", "rack=r2")
+    assert rc == 0, out[-3000:]
+    assert sorted(recap(out)) == ["localhost"]                                  # no switch, no node contacted
+    assert set(_peers(api)) - set(before) == rack_peers
+    assert "load-balancer objects: 4 changed, 0 unchanged" in out               # one batch for the whole rack
+    assert "Node cp2 labels: set netstack.io/disk" in out and "Node w2 is not registered yet" in out
+    assert api["core"].read_node("cp2").metadata.labels["netstack.io/disk"] == "nvme"
+    peer = resource.get(name="r2-leaf1-w2", namespace=NAMESPACE).to_dict()
+    assert peer["spec"]["nodeSelectors"] == [{"matchLabels": {"kubernetes.io/hostname": "w2"}}]
+
+    rc, out = _run("add_rack.yml", kube_api, tmp_path, labelled, "-e", "rack=r2")
+    assert rc == 0, out[-3000:]
     assert recap(out)["localhost"]["changed"] == 0, out[-3000:]

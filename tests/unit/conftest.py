@@ -16,6 +16,8 @@ __metaclass__ = type
 import os
 import sys
 
+import pytest
+
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COLLECTIONS_DIR = os.path.join(REPO_ROOT, "build", "collections")
 LINK = os.path.join(COLLECTIONS_DIR, "ansible_collections", "netstack", "baremetal")
@@ -48,3 +50,17 @@ else:
     _root = COLLECTIONS_DIR
 if _root not in sys.path:
     sys.path.insert(0, _root)
+
+
+# The example inventory and its whole plan, shared by the day-2 tests (tenants, nodes, racks) that compare a partial
+# plan with it. Module scope, as before they moved here: a test that changes a plan changes only its file's copy.
+@pytest.fixture(scope="module")
+def example():
+    from inventory_loader import load_inventory, REPO  # pylint: disable=import-outside-toplevel
+    return load_inventory(REPO / "inventories" / "example")
+
+
+@pytest.fixture(scope="module")
+def full_plan(example):  # pylint: disable=redefined-outer-name
+    from ansible_collections.netstack.baremetal.plugins.module_utils import plan  # pylint: disable=import-outside-toplevel
+    return plan.build_plan(*example)

@@ -16,7 +16,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_p
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenants as core
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 
-from inventory_loader import load_inventory, REPO
+from inventory_loader import REPO
 from test_tenants import example_tenants, make_site
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
@@ -26,16 +26,6 @@ STATES = REPO / "molecule" / "tenants" / "files"
 def _fixture(name):
     with open(os.path.join(FIXTURES, name)) as handle:
         return yaml.safe_load(handle)
-
-
-@pytest.fixture(scope="module")
-def example():
-    return load_inventory(REPO / "inventories" / "example")
-
-
-@pytest.fixture(scope="module")
-def full_plan(example):
-    return plan_core.build_plan(*example)
 
 
 # --- build_tenant_plan ------------------------------------------------------

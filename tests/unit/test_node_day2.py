@@ -16,18 +16,6 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import plan as 
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import health, switch_output
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import PlanError
 
-from inventory_loader import load_inventory, REPO
-
-
-@pytest.fixture(scope="module")
-def example():
-    return load_inventory(REPO / "inventories" / "example")
-
-
-@pytest.fixture(scope="module")
-def full_plan(example):
-    return plan_core.build_plan(*example)
-
 
 def _retire(example, *names):
     inventory_vars, nodes, switches = copy.deepcopy(example)

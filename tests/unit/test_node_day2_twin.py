@@ -25,23 +25,16 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
-import pathlib
 import shutil
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from playbook_run import recap, run_playbook
+from twin_session import INVENTORY, PASSWORD, TwinSession
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-SITE_TWIN = REPO / "tests" / "twin" / "site_twin.py"
-INVENTORY = REPO / "molecule" / "site_twin" / "inventory"
-STATE = "/run/netstack-nodes-twin"
-PREFIX = "nsn-"
-ENV = {"NETSTACK_SITE_TWIN_STATE": STATE, "NETSTACK_SITE_TWIN_PREFIX": PREFIX}
-PASSWORD = "netstack-site-twin-only"
+TWIN = TwinSession("/run/netstack-nodes-twin", "nsn-")
+STATE, ENV = TWIN.state, TWIN.env
 SWITCHES = ("r1-leaf1", "r1-leaf2", "r2-leaf1", "r2-leaf2")
 W3 = {"rack": "r1", "index": 5, "install_disk": "/dev/nvme0n1",
       "uplinks": [{"switch": "r1-leaf1", "port": "swp3", "nic": "enp1s0f0"},
@@ -51,63 +44,18 @@ pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or not shutil.which("ip") or not os.path.exists("/usr/lib/frr/bgpd"),
     reason="needs root, iproute2 and FRR (apt-get install frr frr-pythontools)")
 
-
-def twin(*args, check=True):
-    result = subprocess.run([sys.executable, str(SITE_TWIN)] + [str(a) for a in args], env=dict(os.environ, **ENV),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
-    if check:
-        assert result.returncode == 0, result.stdout
-    return result
-
-
-def reloads():
-    path = os.path.join(STATE, "reloads.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def clear_reloads():
-    if os.path.exists(os.path.join(STATE, "reloads.jsonl")):
-        os.remove(os.path.join(STATE, "reloads.jsonl"))
-
-
-def leaf_vars(switch):
-    directory = os.path.join(STATE, switch)
-    return {"fabric_frr_confdir": directory, "fabric_frr_vty_socket": directory,
-            "fabric_linux_interfaces_path": directory + "/interfaces",
-            "fabric_linux_interfaces_reload": [sys.executable, str(SITE_TWIN), "ifreload", "--incremental", switch,
-                                               directory + "/interfaces"],
-            "fabric_rollout_retries": 30, "fabric_rollout_delay": 2}
+twin, reloads, clear_reloads, vtysh, healthy = TWIN.run, TWIN.reloads, TWIN.clear_reloads, TWIN.vtysh, TWIN.healthy
 
 
 def overrides(path, **nodes):
-    hosts = dict((s, leaf_vars(s)) for s in SWITCHES)
-    hosts.update((name, {"netstack_node": node}) for name, node in nodes.items())
-    path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
-    return path
-
-
-def vtysh(host, command):
-    return subprocess.run(["vtysh", "--vty_socket", os.path.join(STATE, host), "-c", command],
-                          stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout
+    return TWIN.overrides(path, SWITCHES, **nodes)
 
 
 def watcher():
-    return subprocess.Popen([sys.executable, str(SITE_TWIN), "watch-bonds", "--sessions", "--ignore", "w3",
-                             "--interval", "0.2"], env=dict(os.environ, **ENV), stdout=subprocess.PIPE,
-                            universal_newlines=True)
+    return TWIN.watcher("w3")
 
 
-def watched(proc):
-    proc.terminate()
-    return json.loads(proc.communicate()[0])
-
-
-def healthy(timeout=150):
-    result = twin("check", "-t", str(timeout), check=False)
-    assert result.returncode == 0, result.stdout
+watched = TWIN.watched
 
 
 @pytest.fixture(scope="module")
