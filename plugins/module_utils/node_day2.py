@@ -76,6 +76,7 @@ def node_change(plan, name, operation):
         "name": name,
         "operation": operation,
         "role": entry["role"],
+        "os": entry.get("os"),      # the node plays' group (a removed node's entry has none: no node play runs)
         "rack": entry["rack"],
         "index": entry["index"],
         "switches": node_switches(plan, name),
