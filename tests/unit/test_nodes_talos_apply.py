@@ -65,6 +65,23 @@ if has kubeconfig; then
   for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = kubeconfig ] && echo "apiVersion: v1" >"${args[i+1]}"; done
   exit 0
 fi
+if has etcd; then   # the members in $state/etcd, one a line: ID HOSTNAME up|down (replace_node.yml's etcd step)
+  row() { printf '%-12s   %-16s   %-10s   %-24s   %-24s   %s\n' "$@"; }
+  if has members; then
+    row NODE ID HOSTNAME "PEER URLS" "CLIENT URLS" LEARNER
+    while read -r id host up; do row "$node" "$id" "$host" "https://$host:2380" "https://$host:2379" false; done <"$state/etcd"
+    exit 0
+  fi
+  if has status; then
+    row NODE MEMBER "DB SIZE" "IN USE" LEADER ERRORS
+    while read -r id host up; do [ "$up" = up ] && row "$host" "$id" "2.1 MB" "1.9 MB" "$id" ""; done <"$state/etcd"
+    grep -q ' down$' "$state/etcd" && { echo "error getting status: connection refused" >&2; exit 1; }
+    exit 0
+  fi
+  if has remove-member; then
+    id=${args[${#args[@]}-1]}; grep -v "^$id " "$state/etcd" >"$state/etcd.new"; mv "$state/etcd.new" "$state/etcd"; exit 0
+  fi
+fi
 echo "fake talosctl: unhandled $*" >&2; exit 2
 """
 
