@@ -31,7 +31,7 @@ from ansible_collections.netstack.baremetal.plugins.module_utils import etcd_mem
 
 import etcd_cluster
 from playbook_run import recap, run_playbook
-from test_nodes_talos_apply import FAKE_TALOSCTL, REPO
+from test_nodes_talos_apply import REPO, fake_talos
 
 MEMBERS = [{"id": "a1", "name": "cp1", "client_urls": ["https://a:2379"]},
            {"id": "b2", "name": "cp2", "client_urls": ["https://b:2379"]},
@@ -148,15 +148,7 @@ def test_kubeadm_old_member_removed_through_a_survivor_on_a_real_etcd(tmp_path):
 def test_talos_old_member_removed_through_a_survivor(tmp_path):
     inventory = tmp_path / "inventory"
     shutil.copytree(str(REPO / "inventories" / "example"), str(inventory))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "talosctl").write_text(FAKE_TALOSCTL)
-    (bin_dir / "talosctl").chmod(0o755)
-    state = tmp_path / "state"
-    state.mkdir()
-    (tmp_path / "vault-pass").write_text("test-only-vault-password\n")
-    env = {"PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), os.environ.get("PATH", "")),
-           "ANSIBLE_VAULT_PASSWORD_FILE": tmp_path / "vault-pass", "FAKE_TALOS_STATE": state}
+    env, state = fake_talos(tmp_path)
     (tmp_path / "secrets.yaml").write_text("cluster: {id: fake}\n")
     subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-vault"), "encrypt", "--output",
                     str(inventory / "talos-secrets.vault.yaml"), str(tmp_path / "secrets.yaml")],

@@ -86,6 +86,20 @@ echo "fake talosctl: unhandled $*" >&2; exit 2
 """
 
 
+def fake_talos(tmp_path):
+    """The talosctl stand-in first on PATH, its state directory and a vault password file: (environment, state)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "talosctl").write_text(FAKE_TALOSCTL)
+    (bin_dir / "talosctl").chmod(0o755)
+    state = tmp_path / "state"
+    state.mkdir()
+    (tmp_path / "vault-pass").write_text("test-only-vault-password\n")
+    env = {"PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), os.environ.get("PATH", "")),
+           "ANSIBLE_VAULT_PASSWORD_FILE": tmp_path / "vault-pass", "FAKE_TALOS_STATE": state}
+    return env, state
+
+
 @pytest.fixture()
 def talos_site(tmp_path):
     """inventories/example cut to three nodes, apply mode, bundle and secrets under tmp_path."""
@@ -99,15 +113,7 @@ def talos_site(tmp_path):
     cluster = inventory / "group_vars" / "all" / "cluster.yml"
     cluster.write_text(cluster.read_text().replace("netstack_mode: render", "netstack_mode: apply")
                        + "netstack_bundle_dir: %s\nnetstack_node_batch: 2\n" % (tmp_path / "bundle"))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "talosctl").write_text(FAKE_TALOSCTL)
-    (bin_dir / "talosctl").chmod(0o755)
-    state = tmp_path / "state"
-    state.mkdir()
-    (tmp_path / "vault-pass").write_text("test-only-vault-password\n")
-    env = {"PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), os.environ.get("PATH", "")),
-           "ANSIBLE_VAULT_PASSWORD_FILE": tmp_path / "vault-pass", "FAKE_TALOS_STATE": state}
+    env, state = fake_talos(tmp_path)
 
     def run(*extra):
         rc, output = run_playbook("nodes.yml", [inventory], *extra, **env)
