@@ -28,7 +28,7 @@ def available():
 
 
 def _free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
+    sockets = [socket.socket() for dummy in range(count)]
     try:
         for sock in sockets:
             sock.bind(("127.0.0.1", 0))
@@ -48,8 +48,8 @@ def make_pki(pki):
     etcd.mkdir(parents=True)
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=etcd-ca",
              "-keyout", str(etcd / "ca.key"), "-out", str(etcd / "ca.crt"))
-    for name, subject, ext in (("etcd/server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage="
-                                                                 "serverAuth,clientAuth"),
+    server = "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth"
+    for name, subject, ext in (("etcd/server", "/CN=127.0.0.1", server),
                                ("apiserver-etcd-client", "/O=system:masters/CN=kube-apiserver-etcd-client",
                                 "extendedKeyUsage=clientAuth")):
         (pki / (name + ".ext")).write_text(ext + "\n")
