@@ -56,7 +56,8 @@ attributes:
     support: full
     details: The member list and the health are read in check mode too; only the removal is not done.
   diff_mode:
-    support: none
+    support: full
+    details: The member list before and after, one member a line (id and name).
   platform:
     support: full
     platforms: posix
@@ -128,6 +129,10 @@ def main():
     outcome = etcd_member.removal(params["name"], members, healthy, force=params["force"])
     result = {"changed": bool(outcome["remove"]), "removed": outcome["remove"], "members": members,
               "healthy": outcome["healthy"], "msg": outcome["message"]}
+    if outcome["remove"]:
+        listed = ["%s %s\n" % (m["id"], m["name"]) for m in members]
+        result["diff"] = {"before_header": "etcd members", "after_header": "etcd members", "before": "".join(listed),
+                          "after": "".join(line for line in listed if line.split()[0] not in outcome["remove"])}
     if not outcome["allowed"]:
         module.fail_json(**result)
     if not module.check_mode:

@@ -10,7 +10,8 @@ surviving control plane (issue #14; docs/nodes.md, "Replacing a node").
   client certificate on the surviving control plane cp1 (this machine, the local connection): while cp2 is
   healthy it is left alone; once stopped (the old machine failed), ``--check`` removes nothing, the run removes it
   and only it, the two left are healthy, a second run changes nothing;
-* Talos, against the recording stand-in for talosctl of test_nodes_talos_apply.py: the member is removed by id
+* Talos, against the recording stand-in for talosctl of test_nodes_talos_apply.py: ``--check --diff`` shows the
+  member that would go and removes nothing; the member is removed by id
   through a surviving control plane, with a talosconfig made from the vaulted secrets; the removal is refused when
   the members left would lose their quorum, forced it goes on; a second run changes nothing.
 """
@@ -170,9 +171,10 @@ def test_talos_old_member_removed_through_a_survivor(tmp_path):
     assert members() == ["cp1", "cp2", "cp3"]
 
     (state / "etcd").write_text("3a5b1a3e6f4ee0a7 cp1 up\n8e9e05c52164694d cp2 down\nc0ffee0000000003 cp3 up\n")
-    rc, out = replace("--check")
+    rc, out = replace("--check", "--diff")
     assert rc == 0, out[-4000:]
     assert recap(out)["cp2"]["changed"] == 1 and members() == ["cp1", "cp2", "cp3"], out[-4000:]
+    assert "-8e9e05c52164694d cp2" in out, out[-4000:]                          # the diff: the member that would go
 
     rc, out = replace()
     assert rc == 0, out[-4000:]
