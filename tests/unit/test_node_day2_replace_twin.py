@@ -8,8 +8,9 @@ its leaves converged by ``fabric.yml``, every speaker up. Then ``w3``'s old mach
 (``site_twin.py unrack-node``: its cables go dark, the switch configuration stays); the inventory gets what the new
 hardware changes, its NIC names (``ens2f0``/``ens2f1`` instead of ``enp1s0f0``/``enp1s0f1``, so new MACs too), and
 replace_node.yml -e node=w3 runs in apply mode, everything but its Kubernetes part (``--skip-tags kubernetes``: that
-part runs against a real API server in tests/integration/test_node_day2.py; there is no talosctl here, so the Talos
-play stops after checking the node's documents, test_node_day2_talos.py covers it with the talosctl stand-in):
+part runs against a real API server in tests/integration/test_node_day2.py; talosctl is named as a command that does
+not exist, so the Talos play stops after checking the node's documents, as without talosctl: test_node_day2_talos.py
+covers that play with the talosctl stand-in):
 
 * ``--check --diff`` shows the new descriptions of w3's ports and changes nothing;
 * the run changes r1-leaf1, then r1-leaf2 (never both at once), whose reload touches no bridge port (only the
@@ -76,7 +77,8 @@ def test_replace_node_brings_the_new_hardware_back_and_keeps_the_others_up(tmp_p
                                "netstack_mode=render", "-e", "netstack_bundle_dir=%s" % rendered, **ENV)
         assert rc == 0, out[-3000:]
         replace = ("replace_node.yml", inventory, "-e", "node=w3", "-e",
-                   "netstack_bundle_dir=%s" % (tmp_path / "replace"), "--skip-tags", "kubernetes")
+                   "netstack_bundle_dir=%s" % (tmp_path / "replace"), "--skip-tags", "kubernetes",
+                   "-e", "talos_nodes_talosctl=netstack-no-talosctl")      # no talosctl, even where one is installed
         nodes_twin.clear_reloads()
 
         rc, out = run_playbook(*replace, "--check", "--diff", **ENV)
