@@ -20,7 +20,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import lb_objects
+from ansible_collections.netstack.baremetal.plugins.module_utils import etcd_member, lb_objects
 from ansible_collections.netstack.baremetal.plugins.module_utils.kube.batch import Batch
 from ansible_collections.netstack.baremetal.plugins.module_utils.kube.client import KubeError, object_ref
 
@@ -130,15 +130,7 @@ def removal_decision(change, live_nodes, force=False):
         decision.update(allowed=False, message="%s is the last control-plane node: removing it would leave the cluster "
                                                "without an API server or etcd (force does not override this)" % name)
         return decision
-    quorum = len(left) // 2 + 1
-    if len(ready) < quorum:
-        message = ("removing control-plane node %s would break the etcd quorum: %d member(s) left (%s), %d Ready (%s), "
-                   "a quorum needs %d" % (name, len(left), ", ".join(left), len(ready), ", ".join(ready) or "none",
-                                          quorum))
-        if not force:
-            decision.update(allowed=False, message=message + "; mend the others first, or -e force=true")
-            return decision
-        decision.update(forced=True, message=message + " (forced)")
+    decision.update(etcd_member.quorum_decision("control-plane node %s" % name, left, ready, force))
     return decision
 
 

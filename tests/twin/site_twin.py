@@ -15,6 +15,8 @@
                                                ECMP, policy); exit 1 and a list of failures if any fails
     site_twin.py pull-cable NODE SWITCH         remove that cable; then `check-node NODE` proves the bond held
     site_twin.py check-node NODE                the node's links are up and it reaches its gateways
+    site_twin.py unrack-node NODE               a node's old hardware taken out (replace_node.yml); then
+                                               `add-node NODE --bundle DIR` racks the new hardware
     site_twin.py down                           stop every daemon this tool started, delete its namespaces
 
 What comes from where (the point: each end is built only from its own rendered artefacts):
@@ -911,11 +913,13 @@ def up(args):
 
 
 def add_node(args):
-    """Rack and cable a node ``up --skip-node`` left out (issue #14, add_node.yml): its namespace, its cables to the
-    switch ports plan.yaml names (dark until the switch's configuration attaches them), the node built from its
-    rendered files, its FRR daemons and its speaker's configuration (started by ``speakers --node``)."""
+    """Rack and cable a node ``up --skip-node`` (or ``unrack-node``) left out (issue #14, add_node.yml and
+    replace_node.yml): its namespace, its cables to the switch ports the plan names, the node built from its
+    rendered files (``--bundle``: the new hardware's, by default the twin's), its FRR daemons and its speaker's
+    configuration (started by ``speakers --node``). A cable into a port the switch's configuration already has
+    joins its bridges at once, as a cable plugged into a configured port does; else it stays dark until a reload."""
     state = _state()
-    bundle = state["bundle"]
+    bundle = os.path.abspath(args.bundle or state["bundle"])
     node = args.node
     if node in state["world"]["nodes"]:
         raise Refused("%s is already in the twin" % node)
@@ -938,6 +942,11 @@ def add_node(args):
     state["world"]["cables"] += cables
     state["models"][node] = model
     _save(state)
+    for cable in cables:
+        l2 = state.get("l2model", {}).get(cable["switch"])
+        for member, spec in sorted((l2 or {}).get("members", {}).items()):
+            if cable["port"] in spec["ports"]:
+                attach_member(cable["switch"], l2, member, spec, _cabled_ports(state["world"], cable["switch"]))
     twin._start_daemons(node, True)
     _frr_write(node, text)
     state["speakers"][node] = [{k: p[k] for k in ("peer_address", "local_address", "remote_asn")} for p in peers]
@@ -946,19 +955,40 @@ def add_node(args):
     print("%s racked: cables %s" % (node, ", ".join("%s-%s %s" % (c["nic"], c["switch"], c["port"]) for c in cables)))
 
 
+def unrack_node(args):
+    """The old hardware of a node replace_node.yml replaces fails and is taken out (issue #14): its daemons stop,
+    its namespace goes with every cable (the switch ports go dark, their configuration stays); no longer checked
+    until ``add-node`` racks the new hardware."""
+    state = _state()
+    if args.node not in state["world"]["nodes"]:
+        raise Refused("%s is not in the twin" % args.node)
+    twin._stop(args.node)
+    run(["ip", "netns", "del", ns(args.node)])
+    state["namespaces"].remove(ns(args.node))
+    state["hosts"].remove(args.node)
+    _forget(state, args.node)
+    _save(state)
+    print("%s unracked: its switch ports are dark" % args.node)
+
+
 def retire_node(args):
     """A node remove_node.yml took out (issue #14): the checks stop expecting its sessions, routes and reachability;
     its namespace and cables stay (the ports are shut on the switches), ``down`` removes them."""
     state = _state()
     if args.node not in state["world"]["nodes"]:
         raise Refused("%s is not in the twin" % args.node)
-    state["world"]["nodes"].remove(args.node)
-    state["world"]["cables"] = [c for c in state["world"]["cables"] if c["node"] != args.node]
-    for key in ("models", "speakers", "announce", "rogue"):
-        state[key].pop(args.node, None)
+    _forget(state, args.node)
     state.setdefault("retired", []).append(args.node)
     _save(state)
     print("%s retired: no longer checked" % args.node)
+
+
+def _forget(state, node):
+    """The checks stop expecting the node's sessions, routes and reachability."""
+    state["world"]["nodes"].remove(node)
+    state["world"]["cables"] = [c for c in state["world"]["cables"] if c["node"] != node]
+    for key in ("models", "speakers", "announce", "rogue"):
+        state[key].pop(node, None)
 
 
 def _vip_holder(models):
@@ -1261,6 +1291,9 @@ def main():
     p_add = sub.add_parser("add-node")
     p_add.add_argument("node")
     p_add.add_argument("--var", action="append", default=[], metavar="VARIABLE=VALUE")
+    p_add.add_argument("--bundle", help="the bundle the node's new hardware is rendered in (default: the twin's)")
+    p_unrack = sub.add_parser("unrack-node")
+    p_unrack.add_argument("node")
     p_retire = sub.add_parser("retire-node")
     p_retire.add_argument("node")
     p_reload = sub.add_parser("ifreload")
@@ -1292,7 +1325,8 @@ def main():
     p_node.add_argument("-t", "--timeout", type=float, default=30)
     args = parser.parse_args()
     handlers = {"ifreload": ifreload, "down": down, "speakers": speakers, "check": check, "pull-cable": pull_cable, "check-node": check_node,
-                "watch-bonds": watch_bonds, "add-node": add_node, "retire-node": retire_node}
+                "watch-bonds": watch_bonds, "add-node": add_node, "retire-node": retire_node,
+                "unrack-node": unrack_node}
     try:
         if args.command == "up":
             try:

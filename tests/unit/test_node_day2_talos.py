@@ -11,14 +11,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 import shutil
-import sys
 
 import yaml
 
 from playbook_run import recap, run_playbook
-from test_nodes_talos_apply import FAKE_TALOSCTL, REPO
+from test_nodes_talos_apply import REPO, fake_talos
 
 W4_ADDRESS = "10.10.0.17"
 RACK_R2 = {"cp2": "10.10.0.12", "w2": "10.10.0.15", "w5": "10.10.0.18"}    # the example's rack r2
@@ -40,15 +38,7 @@ def _talos_cluster(tmp_path, nodes_kept):
     cluster = inventory / "group_vars" / "all" / "cluster.yml"
     cluster.write_text(cluster.read_text().replace("netstack_mode: render", "netstack_mode: apply")
                        + "netstack_bundle_dir: %s\n" % (tmp_path / "bundle"))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "talosctl").write_text(FAKE_TALOSCTL)
-    (bin_dir / "talosctl").chmod(0o755)
-    state = tmp_path / "state"
-    state.mkdir()
-    (tmp_path / "vault-pass").write_text("test-only-vault-password\n")
-    env = {"PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), os.environ.get("PATH", "")),
-           "ANSIBLE_VAULT_PASSWORD_FILE": tmp_path / "vault-pass", "FAKE_TALOS_STATE": state}
+    env, state = fake_talos(tmp_path)
     rc, out = run_playbook("nodes.yml", [inventory], **env)
     assert rc == 0, out[-4000:]
     return inventory, hosts, left_out, env, state

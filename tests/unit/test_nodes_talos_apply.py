@@ -65,8 +65,39 @@ if has kubeconfig; then
   for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[i]}" = kubeconfig ] && echo "apiVersion: v1" >"${args[i+1]}"; done
   exit 0
 fi
+if has etcd; then   # the members in $state/etcd, one a line: ID HOSTNAME up|down (replace_node.yml's etcd step)
+  row() { printf '%-12s   %-16s   %-10s   %-24s   %-24s   %s\n' "$@"; }
+  if has members; then
+    row NODE ID HOSTNAME "PEER URLS" "CLIENT URLS" LEARNER
+    while read -r id host up; do row "$node" "$id" "$host" "https://$host:2380" "https://$host:2379" false; done <"$state/etcd"
+    exit 0
+  fi
+  if has status; then
+    row NODE MEMBER "DB SIZE" "IN USE" LEADER ERRORS
+    while read -r id host up; do [ "$up" = up ] && row "$host" "$id" "2.1 MB" "1.9 MB" "$id" ""; done <"$state/etcd"
+    grep -q ' down$' "$state/etcd" && { echo "error getting status: connection refused" >&2; exit 1; }
+    exit 0
+  fi
+  if has remove-member; then
+    id=${args[${#args[@]}-1]}; grep -v "^$id " "$state/etcd" >"$state/etcd.new"; mv "$state/etcd.new" "$state/etcd"; exit 0
+  fi
+fi
 echo "fake talosctl: unhandled $*" >&2; exit 2
 """
+
+
+def fake_talos(tmp_path):
+    """The talosctl stand-in first on PATH, its state directory and a vault password file: (environment, state)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "talosctl").write_text(FAKE_TALOSCTL)
+    (bin_dir / "talosctl").chmod(0o755)
+    state = tmp_path / "state"
+    state.mkdir()
+    (tmp_path / "vault-pass").write_text("test-only-vault-password\n")
+    env = {"PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), os.environ.get("PATH", "")),
+           "ANSIBLE_VAULT_PASSWORD_FILE": tmp_path / "vault-pass", "FAKE_TALOS_STATE": state}
+    return env, state
 
 
 @pytest.fixture()
@@ -82,15 +113,7 @@ def talos_site(tmp_path):
     cluster = inventory / "group_vars" / "all" / "cluster.yml"
     cluster.write_text(cluster.read_text().replace("netstack_mode: render", "netstack_mode: apply")
                        + "netstack_bundle_dir: %s\nnetstack_node_batch: 2\n" % (tmp_path / "bundle"))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "talosctl").write_text(FAKE_TALOSCTL)
-    (bin_dir / "talosctl").chmod(0o755)
-    state = tmp_path / "state"
-    state.mkdir()
-    (tmp_path / "vault-pass").write_text("test-only-vault-password\n")
-    env = {"PATH": "%s:%s:%s" % (bin_dir, os.path.dirname(sys.executable), os.environ.get("PATH", "")),
-           "ANSIBLE_VAULT_PASSWORD_FILE": tmp_path / "vault-pass", "FAKE_TALOS_STATE": state}
+    env, state = fake_talos(tmp_path)
 
     def run(*extra):
         rc, output = run_playbook("nodes.yml", [inventory], *extra, **env)

@@ -62,6 +62,7 @@ COMMANDS = {
     "zstd": "zstd",
     "netplan": "netplan.io",
     "etcd": "etcd-server",
+    "etcdctl": "etcd-client",
     "openssl": "openssl",
     "curl": "curl",
     "ssh": "openssh-client",
@@ -124,6 +125,7 @@ TARGET_SIDE = {
     "ifreload": "FRR switches: ifupdown2 on the switch",
     "frr-reload.py": "FRR switches: frr-pythontools on the switch",
     "talosctl": "talos_nodes: the user's talosctl; tests give a recording stand-in",
+    "etcdctl": "kubeadm_bootstrap's etcd_member entry point runs it on a surviving control plane",
     "sh": "any POSIX host",
 }
 
