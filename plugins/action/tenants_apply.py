@@ -39,7 +39,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         args = self._task.args
         try:
-            plan = plan_cache.from_fact(task_vars.get(args.get("plan_var") or "netstack_plan"))
+            plan = plan_cache.from_fact(task_vars.get(args.get("plan_var") or "netstack_plan"), sections=("tenants",))
         except plan_cache.CacheGone as exc:
             result.update(failed=True, msg=to_text(exc))
             return result

@@ -20,12 +20,12 @@ def fabric_plan(fact, filter_name):
         raise AnsibleFilterError("%s: %s" % (filter_name, exc))
 
 
-def plan_part(fact, section, key=None, filter_name="plan_part"):
+def plan_part(fact, section, key=None):
     """``plan_cache.part`` with filter errors."""
     try:
         return plan_cache.part(fact, section, key)
     except plan_cache.CacheGone as exc:
-        raise AnsibleFilterError("%s: %s" % (filter_name, exc))
+        raise AnsibleFilterError("plan_part: %s" % exc)
     except (KeyError, TypeError):
-        raise AnsibleFilterError("%s: the plan has no %s" % (
-            filter_name, section if key is None else "%s '%s'" % (section, key)))
+        raise AnsibleFilterError("plan_part: the plan has no %s" % (
+            section if key is None else "%s '%s'" % (section, key)))

@@ -30,48 +30,40 @@ import os
 import shutil
 import subprocess
 
-import pytest
-
 from playbook_run import recap, run_playbook
-import test_node_day2_twin as nodes_twin
+from twin_session import INVENTORY, NEEDS_TWIN, PASSWORD, TwinSession
+from test_node_day2_twin import SWITCHES, W3
 
-STATE = "/run/netstack-replace-twin"
 PREFIX = "nsx-"
-ENV = {"NETSTACK_SITE_TWIN_STATE": STATE, "NETSTACK_SITE_TWIN_PREFIX": PREFIX}
-NEW_W3 = dict(nodes_twin.W3, uplinks=[{"switch": "r1-leaf1", "port": "swp3", "nic": "ens2f0"},
-                                      {"switch": "r1-leaf2", "port": "swp3", "nic": "ens2f1"}])
+TWIN = TwinSession("/run/netstack-replace-twin", PREFIX)
+STATE, ENV = TWIN.state, TWIN.env
+NEW_W3 = dict(W3, uplinks=[{"switch": "r1-leaf1", "port": "swp3", "nic": "ens2f0"},
+                           {"switch": "r1-leaf2", "port": "swp3", "nic": "ens2f1"}])
 
-pytestmark = nodes_twin.pytestmark
-
-
-@pytest.fixture(autouse=True)
-def _this_twin(monkeypatch):
-    """test_node_day2_twin's helpers, pointed at this twin's namespaces and state."""
-    monkeypatch.setattr(nodes_twin, "STATE", STATE)
-    monkeypatch.setattr(nodes_twin, "ENV", ENV)
+pytestmark = NEEDS_TWIN
 
 
 def test_replace_node_brings_the_new_hardware_back_and_keeps_the_others_up(tmp_path):
     os.chmod(str(tmp_path), 0o755)
-    twin = nodes_twin.twin
+    twin = TWIN.run
     twin("down", check=False)
-    password = "--var=site_twin_bgp_password=%s" % nodes_twin.PASSWORD
+    password = "--var=site_twin_bgp_password=%s" % PASSWORD
     try:
         bundle = tmp_path / "bundle"
-        rc, out = run_playbook(["fabric.yml", "nodes.yml", "cluster_network.yml"], [nodes_twin.INVENTORY], "-e",
+        rc, out = run_playbook(["fabric.yml", "nodes.yml", "cluster_network.yml"], [INVENTORY], "-e",
                                "netstack_mode=render", "-e", "netstack_bundle_dir=%s" % bundle, **ENV)
         assert rc == 0, out[-3000:]
         twin("up", "--bundle", bundle, password, "--announce=w1=10.99.0.1/32")
-        rc, out = run_playbook("fabric.yml", [nodes_twin.INVENTORY, nodes_twin.overrides(tmp_path / "leaves.yml")],
+        rc, out = run_playbook("fabric.yml", [INVENTORY, TWIN.overrides(tmp_path / "leaves.yml", SWITCHES)],
                                "-e", "netstack_bundle_dir=%s" % (tmp_path / "converge"), **ENV)
         assert rc == 0, out[-4000:]
         twin("speakers")
-        nodes_twin.healthy()
+        TWIN.healthy()
 
-        watch = nodes_twin.watcher()                          # from the old machine's failure to the end
+        watch = TWIN.watcher("w3")                          # from the old machine's failure to the end
         twin("unrack-node", "w3")                             # the old machine fails and is taken out
         # what the new hardware changes, in the inventory: its NIC names
-        inventory = [nodes_twin.INVENTORY, nodes_twin.overrides(tmp_path / "replace.yml", w3=NEW_W3)]
+        inventory = [INVENTORY, TWIN.overrides(tmp_path / "replace.yml", SWITCHES, w3=NEW_W3)]
         rendered = tmp_path / "new-bundle"
         rc, out = run_playbook(["fabric.yml", "nodes.yml", "cluster_network.yml"], inventory, "-e",
                                "netstack_mode=render", "-e", "netstack_bundle_dir=%s" % rendered, **ENV)
@@ -79,18 +71,18 @@ def test_replace_node_brings_the_new_hardware_back_and_keeps_the_others_up(tmp_p
         replace = ("replace_node.yml", inventory, "-e", "node=w3", "-e",
                    "netstack_bundle_dir=%s" % (tmp_path / "replace"), "--skip-tags", "kubernetes",
                    "-e", "talos_nodes_talosctl=netstack-no-talosctl")      # no talosctl, even where one is installed
-        nodes_twin.clear_reloads()
+        TWIN.clear_reloads()
 
         rc, out = run_playbook(*replace, "--check", "--diff", **ENV)
         assert rc == 0, out[-4000:]
         assert "alias w3 ens2f0" in out and "alias w3 enp1s0f0" in out, out[-4000:]     # the diff: old and new
-        assert nodes_twin.reloads() == []
+        assert TWIN.reloads() == []
         assert "alias w3 enp1s0f0" in open(os.path.join(STATE, "r1-leaf1", "interfaces")).read()
 
         rc, out = run_playbook(*replace, **ENV)
         assert rc == 0, out[-4000:]
         assert sorted(recap(out)) == ["localhost", "r1-leaf1", "r1-leaf2", "w3"]   # no other switch, no other node
-        log = nodes_twin.reloads()
+        log = TWIN.reloads()
         assert [r["switch"] for r in log] == ["r1-leaf1", "r1-leaf2"], log
         assert log[1]["start"] > log[0]["end"]                                    # one of the pair at a time
         assert [r["touched"] for r in log] == [[], []], log                      # descriptions only: no port moved
@@ -106,19 +98,19 @@ def test_replace_node_brings_the_new_hardware_back_and_keeps_the_others_up(tmp_p
         names = set(link["ifname"] for link in links)
         assert {"ens2f0", "ens2f1"} <= names and not names & {"enp1s0f0", "enp1s0f1"}, names
         twin("speakers", "--node", "w3")
-        nodes_twin.healthy()
+        TWIN.healthy()
         for leaf in ("r1-leaf1", "r1-leaf2"):
-            summary = json.loads(nodes_twin.vtysh(leaf, "show bgp ipv4 unicast summary json"))
+            summary = json.loads(TWIN.vtysh(leaf, "show bgp ipv4 unicast summary json"))
             assert summary["peers"]["10.61.0.15"]["state"] == "Established", summary
-        seen = nodes_twin.watched(watch)
+        seen = TWIN.watched(watch)
         assert seen["down"] == [] and seen["detached"] == 0, seen                # no other bond lost even a member
         assert seen["sessions_dropped"] == [] and seen["samples"] > 20, seen     # nor a BGP session
         assert sorted(seen["watched_sessions"]) == ["cp1", "cp2", "w1", "w2"] and all(seen["watched_sessions"].values())
 
-        nodes_twin.clear_reloads()
+        TWIN.clear_reloads()
         rc, out = run_playbook(*replace, **ENV)
         assert rc == 0, out[-4000:]
-        assert nodes_twin.reloads() == []
+        assert TWIN.reloads() == []
         assert all(recap(out)[leaf]["changed"] == 0 for leaf in ("r1-leaf1", "r1-leaf2")), out[-4000:]
     finally:
         twin("down", check=False)

@@ -31,7 +31,7 @@ import pytest
 import yaml
 
 from playbook_run import recap, run_playbook
-from twin_session import INVENTORY, PASSWORD, TwinSession
+from twin_session import INVENTORY, NEEDS_TWIN, PASSWORD, TwinSession
 
 TWIN = TwinSession("/run/netstack-nodes-twin", "nsn-")
 STATE, ENV = TWIN.state, TWIN.env
@@ -40,9 +40,7 @@ W3 = {"rack": "r1", "index": 5, "install_disk": "/dev/nvme0n1",
       "uplinks": [{"switch": "r1-leaf1", "port": "swp3", "nic": "enp1s0f0"},
                   {"switch": "r1-leaf2", "port": "swp3", "nic": "enp1s0f1"}]}
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("ip") or not os.path.exists("/usr/lib/frr/bgpd"),
-    reason="needs root, iproute2 and FRR (apt-get install frr frr-pythontools)")
+pytestmark = NEEDS_TWIN
 
 twin, reloads, clear_reloads, vtysh, healthy = TWIN.run, TWIN.reloads, TWIN.clear_reloads, TWIN.vtysh, TWIN.healthy
 

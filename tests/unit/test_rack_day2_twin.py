@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 from playbook_run import recap, run_playbook
-from twin_session import INVENTORY, PASSWORD, TwinSession
+from twin_session import INVENTORY, NEEDS_TWIN, PASSWORD, TwinSession
 
 TWIN = TwinSession("/run/netstack-rack-twin", "nsk-")
 RACK_SWITCHES = ("r2-leaf1", "r2-leaf2")
@@ -40,9 +40,7 @@ OLD_SWITCHES = ("r1-leaf1", "r1-leaf2")
 NEW_NODES = {"cp2": "10.61.0.12", "w2": "10.61.0.14"}
 OLD_NODES = ("cp1", "w1", "w3")
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("ip") or not os.path.exists("/usr/lib/frr/bgpd"),
-    reason="needs root, iproute2 and FRR (apt-get install frr frr-pythontools)")
+pytestmark = NEEDS_TWIN
 
 
 def without_rack_r2(directory):

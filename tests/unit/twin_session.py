@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, netstack.baremetal contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One test file's site twin (tests/twin/site_twin.py) in namespaces and a state directory of its own: the day-2
-twin tests (test_node_day2_twin.py, test_rack_day2_twin.py) drive it through this."""
+twin tests (test_node_day2_twin.py, test_rack_day2_twin.py, test_node_day2_replace_twin.py) drive it through this."""
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
@@ -10,15 +10,21 @@ __metaclass__ = type
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SITE_TWIN = REPO / "tests" / "twin" / "site_twin.py"
 INVENTORY = REPO / "molecule" / "site_twin" / "inventory"
 PASSWORD = "netstack-site-twin-only"
+# what a twin test module needs: ``pytestmark = NEEDS_TWIN``
+NEEDS_TWIN = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("ip") or not os.path.exists("/usr/lib/frr/bgpd"),
+    reason="needs root, iproute2 and FRR (apt-get install frr frr-pythontools)")
 
 
 class TwinSession:
