@@ -136,13 +136,21 @@ def _rack_switches(site, rack):
                   key=lambda host: (site["switches"][host]["index"], host))
 
 
-def _spanning_bonds(site, switches):
-    """Nodes whose LACP bond spans two or more of ``switches``: ``{node: sorted switch names}``."""
+def _spanning_bonds(site):
+    """Per rack, the nodes whose LACP bond spans two or more of its switches: ``{rack: {node: sorted switch
+    names}}``, in one pass over the nodes (a rack-by-rack scan of every node grows with racks times nodes)."""
     result = {}
     for host, node in sorted(site["nodes"].items()):
-        reached = sorted({u["switch"] for u in node["uplinks"] if u["switch"] in switches})
-        if node["bond_mode"] == "802.3ad" and len(node["uplinks"]) >= 2 and len(reached) > 1:
-            result[host] = reached
+        if node["bond_mode"] != "802.3ad" or len(node["uplinks"]) < 2:
+            continue
+        reached = {}
+        for uplink in node["uplinks"]:
+            switch = site["switches"].get(uplink["switch"])
+            if switch is not None:
+                reached.setdefault(switch["rack"], set()).add(uplink["switch"])
+        for rack, switches in reached.items():
+            if len(switches) > 1:
+                result.setdefault(rack, {})[host] = sorted(switches)
     return result
 
 
@@ -334,11 +342,11 @@ WARN_EACH_UP_TO = 3
 def unmanaged_warnings(site):
     """Racks whose bonds span both switches but that have no ``mlag`` block: the domain is the operator's."""
     warnings, positions = [], []
+    spanning = _spanning_bonds(site)
     for position, rack in enumerate(site["fabric"]["racks"]):
         if rack.get("mlag"):
             continue
-        in_rack = _rack_switches(site, rack["name"])
-        bonds = _spanning_bonds(site, set(in_rack))
+        bonds = spanning.get(rack["name"])
         if not bonds:
             continue
         positions.append(position)

@@ -23,7 +23,7 @@ import json
 import os
 
 from ansible_collections.netstack.baremetal.plugins.module_utils import addressing, bgp, inventory, report
-from ansible_collections.netstack.baremetal.plugins.module_utils import consistency, mlag
+from ansible_collections.netstack.baremetal.plugins.module_utils import consistency, heap, mlag
 from ansible_collections.netstack.baremetal.plugins.module_utils.fabric import plan_fabric, render_fabric
 from ansible_collections.netstack.baremetal.plugins.module_utils.nodes import plan_nodes, render_nodes
 from ansible_collections.netstack.baremetal.plugins.module_utils.cluster_network import (
@@ -62,6 +62,7 @@ def _string_keys(value):
     return value
 
 
+@heap.without_gc
 def build_plan(inventory_vars, nodes, switches, areas=None, defined_vars=None):
     """Validate the inventory and compute the plan; raise PlanError with every problem.
 
@@ -261,6 +262,7 @@ def _validated_core_plan(inventory_vars, nodes, switches, defined_vars=None):
     return site, plan
 
 
+@heap.without_gc
 def build_tenant_plan(inventory_vars, nodes, switches, name, defined_vars=None):
     """Day 2: validate the whole inventory, then plan only tenant ``name`` (its ancestor chain, nothing else).
 
@@ -299,6 +301,7 @@ def build_tenant_plan(inventory_vars, nodes, switches, name, defined_vars=None):
     return plan
 
 
+@heap.without_gc
 def build_node_plan(inventory_vars, nodes, switches, name, operation="add", defined_vars=None):
     """Day 2 for one node (add_node.yml, remove_node.yml): validate the whole inventory, then plan only what the
     node touches.
@@ -328,9 +331,8 @@ def build_node_plan(inventory_vars, nodes, switches, name, operation="add", defi
                                  "set netstack_node.state: removed in its host variables first (the inventory is the "
                                  "source of truth; its index and switch ports stay reserved), then run %s" % script)])
     problems = []
-    fabric = plan_fabric(site, plan, problems)
-    wanted = set(node_day2.node_switches(dict(plan, fabric=fabric), name))
-    fabric["switches"] = dict((host, config) for host, config in fabric["switches"].items() if host in wanted)
+    wanted = set(node_day2.node_switches(plan, name))
+    fabric = plan_fabric(site, plan, problems, only=wanted)
     fabric["nodes"] = dict((host, view) for host, view in fabric["nodes"].items() if host == name)
     fabric["partial"] = True
     plan["fabric"] = fabric
@@ -343,6 +345,7 @@ def build_node_plan(inventory_vars, nodes, switches, name, operation="add", defi
     return plan
 
 
+@heap.without_gc
 def build_rack_plan(inventory_vars, nodes, switches, name, defined_vars=None):
     """Day 2 for one rack (add_rack.yml): validate the whole inventory, then plan only what the rack changes.
 
@@ -433,6 +436,7 @@ def render_tenant_bundle(plan):
     return artefacts
 
 
+@heap.without_gc
 def build_tenant_removal(inventory_vars, nodes, switches, name, cluster_state, force=False, defined_vars=None):
     """Day 2: validate the whole inventory, then decide the removal of tenant ``name`` from ``cluster_state``.
 

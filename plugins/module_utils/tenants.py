@@ -22,14 +22,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import copy
-import gc
 import hashlib
 import ipaddress
 import re
 
-from ansible_collections.netstack.baremetal.plugins.module_utils import reachability, report
+from ansible_collections.netstack.baremetal.plugins.module_utils import heap, reachability, report
 from ansible_collections.netstack.baremetal.plugins.module_utils import tenant_policies as policies
 from ansible_collections.netstack.baremetal.plugins.module_utils.problems import (
     Problem, did_you_mean, free_name, join_path)
@@ -449,28 +447,6 @@ def _all_facts(tenants, settings, options=None):
     return facts
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Pause the cyclic GC while a large plan is built.
-
-    A 5,000-tenant plan is ~700,000 small dicts and lists with no reference
-    cycles; with the collector on, every few thousand allocations it rescans
-    the growing heap (three times the plan's own cost).  On the way out the new
-    objects are handed straight to the oldest generation (freeze + unfreeze),
-    so re-enabling the collector does not scan them all at once either.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if hasattr(gc, "freeze"):
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
-
-
 def plan_tenants(site, plan=None, problems=None):
     """The tenant section of the plan.
 
@@ -486,7 +462,7 @@ def plan_tenants(site, plan=None, problems=None):
     settings = tenancy_settings(site)
     tenants = site.get("tenants") or {}
     options = {}
-    with _gc_paused():
+    with heap.gc_paused():
         facts = _all_facts(tenants, settings, options)
         entries = [_finish_tenant(facts[name], options[name], settings) for name in facts]
     entries.sort(key=lambda entry: entry["namespace"])

@@ -115,8 +115,7 @@ def test_add_node_changes_only_its_leaves_and_keeps_the_others_up(site):
     assert "neighbor 10.61.0.15 remote-as" in running
     twin("speakers", "--node", "w3")
     healthy()
-    summary = json.loads(vtysh("r1-leaf2", "show bgp ipv4 unicast summary json"))
-    assert summary["peers"]["10.61.0.15"]["state"] == "Established"
+    assert TWIN.wait_established("r1-leaf2", "10.61.0.15") == "Established", vtysh("r1-leaf2", "show bgp summary")
 
     rc, out = run_playbook("add_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric", **ENV)
     assert rc == 0, out[-4000:]

@@ -13,6 +13,7 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -79,6 +80,17 @@ class TwinSession:
         """``{peer address: state}`` of the host's BGP sessions."""
         return dict((address, peer["state"]) for address, peer in json.loads(
             self.vtysh(host, "show bgp ipv4 unicast summary json") or "{}").get("peers", {}).items())
+
+    def wait_established(self, host, address, timeout=60):
+        """The state of the host's session with ``address`` once Established, or the last one seen after ``timeout``
+        seconds. On a loaded machine a session that had just come up was seen Idle right after the site check passed
+        (reset once, its BFD detection is under a second): a node that was just started is judged once it settled."""
+        deadline = time.time() + timeout
+        while True:
+            state = self.peers(host).get(address)
+            if state == "Established" or time.time() > deadline:
+                return state
+            time.sleep(1)
 
     def watcher(self, *ignore):
         """``watch-bonds --sessions`` started: every node's bond and BGP sessions but ``ignore``'s, every 0.2 s."""

@@ -35,10 +35,16 @@ RENDERERS = {module.PLATFORM: module for module in (eos, nxos, junos, sonic, frr
 FORMAT = 1
 
 
-def plan_fabric(site, plan, problems):
-    """Compute ``plan["fabric"]``; append Problems for what the switches cannot be given."""
+def plan_fabric(site, plan, problems, only=None):
+    """Compute ``plan["fabric"]``; append Problems for what the switches cannot be given.
+
+    ``only``: the switches a day-2 play changes (add_node, remove_node). Only their configurations are built and
+    their BGP sessions checked against the node side; the platform of every switch, the uplinks of every node and
+    the rollout of the whole fabric are still checked, so the plan's size follows the change, not the site.
+    """
     ports_view = model.node_ports(plan)
     _check_uplinks(plan, ports_view, problems)
+    cabled = model.nodes_by_switch(plan, ports_view)
     switches = {}
     for host in sorted(plan["switches"]):
         platform = plan["switches"][host]["platform"]
@@ -48,8 +54,10 @@ def plan_fabric(site, plan, problems):
                                     "no fabric renderer for platform '%s'" % platform,
                                     "known: %s" % ", ".join(sorted(RENDERERS))))
             continue
+        if only is not None and host not in only:
+            continue
         config = model.switch_config(plan, host, ports_view,
-                                     listen_ranges=getattr(renderer, "LISTEN_RANGES", True))
+                                     listen_ranges=getattr(renderer, "LISTEN_RANGES", True), cabled=cabled)
         config["network_os"] = renderer.NETWORK_OS
         config["secrets"] = model.secret_refs(config)
         switches[host] = config
@@ -82,7 +90,8 @@ def _check_uplinks(plan, ports_view, problems):
 
 
 def check_fabric(plan, fabric):
-    """Both ends of every BGP session, as the switch configs really set them up, against the node side."""
+    """Both ends of every BGP session, as the switch configs really set them up, against the node side (only the
+    node sessions towards the planned switches, when the fabric holds some of them)."""
     if not plan["bgp"]["enabled"]:
         return []
     switch_view = {}
@@ -90,7 +99,11 @@ def check_fabric(plan, fabric):
         sessions = model.switch_sessions(config)
         if sessions:
             switch_view[host] = sessions
-    return bgp_core.check_consistency(switch_view, plan["bgp"]["nodes"])
+    node_view = plan["bgp"]["nodes"]
+    if set(fabric["switches"]) != set(plan["switches"]):
+        planned = set(fabric["switches"])
+        node_view = {node: [n for n in sessions if n["peer"] in planned] for node, sessions in node_view.items()}
+    return bgp_core.check_consistency(switch_view, node_view)
 
 
 def switch_output(plan, host, secrets=None, omit_passwords=False):

@@ -95,10 +95,23 @@ def _l2(port_view):
     return {"mode": "trunk", "native_vlan": native, "vlans": vlans}
 
 
-def _ports(plan, host, ports_view):
+def nodes_by_switch(plan, ports_view):
+    """``{switch: [node, ...]}``: the active nodes cabled to each switch, in the plan's node order.
+
+    One pass over the nodes, so planning every switch stays linear in the site's size (scanning every node for
+    each switch took a 1,000-node, 80-switch site 80,000 steps).
+    """
+    cabled = {}
+    for node_host in plan["nodes"]:
+        for switch in sorted({u["switch"] for u in ports_view[node_host]["uplinks"]}):
+            cabled.setdefault(switch, []).append(node_host)
+    return cabled
+
+
+def _ports(plan, host, ports_view, cabled):
     ports = []
     lags = []
-    for node_host, node in plan["nodes"].items():
+    for node_host in cabled:
         view = ports_view[node_host]
         mine = [u for u in view["uplinks"] if u["switch"] == host]
         if not mine:
@@ -243,15 +256,18 @@ def _mlag(plan, host, lags):
     }
 
 
-def switch_config(plan, host, ports_view, listen_ranges=True):
+def switch_config(plan, host, ports_view, listen_ranges=True, cabled=None):
     """The structured configuration of switch ``host`` (see the module docstring).
 
     ``listen_ranges``: whether the platform can use BGP listen ranges; without
     them a switch gets one neighbor per node even when the inventory asks for
-    dynamic neighbors.
+    dynamic neighbors. ``cabled``: ``nodes_by_switch`` when the caller plans
+    several switches (computed here otherwise).
     """
     switch = plan["switches"][host]
-    ports, lags = _ports(plan, host, ports_view)
+    if cabled is None:
+        cabled = nodes_by_switch(plan, ports_view)
+    ports, lags = _ports(plan, host, ports_view, cabled.get(host, []))
     bgp = _bgp(plan, host, listen_ranges)
     prefix_lists, route_maps = _policy(plan["bgp"]["policy"]) if bgp else ([], [])
     return {
