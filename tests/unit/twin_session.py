@@ -84,7 +84,7 @@ class TwinSession:
     def wait_established(self, host, address, timeout=60):
         """The state of the host's session with ``address`` once Established, or the last one seen after ``timeout``
         seconds. On a loaded machine a session that had just come up was seen Idle right after the site check passed
-        (reset once, its BFD detection is under a second): a node that was just started is judged once it settled."""
+        (reset once, cause not found): a node that was just started is judged once it settled."""
         deadline = time.time() + timeout
         while True:
             state = self.peers(host).get(address)
