@@ -50,6 +50,7 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import fcntl
 import glob
+import hashlib
 import ipaddress
 import json
 import os
@@ -73,6 +74,14 @@ PREFIX = os.environ.get("NETSTACK_SITE_TWIN_PREFIX", "nss-")
 # STP timers (centiseconds): the kernel minimums, so a port forwards 4 s after it comes up.
 STP = ["stp_state", "1", "forward_delay", "200", "hello_time", "100", "max_age", "600"]
 NODE_BRIDGE_PRIORITY = 61440   # a node's bond never becomes the root or a transit bridge
+
+
+def bridge_mac(switch, bridge):
+    """A switch's fixed MAC for one of its bridges, as a switch's system MAC is. A Linux bridge left alone takes the
+    lowest MAC of its ports and changes it when a port with a lower one joins or its owner leaves (a node racked or
+    taken out): the SVI's MAC then moves under the nodes' ARP caches, and their BGP sessions over it expire."""
+    digest = hashlib.sha256(("%s/%s" % (switch, bridge)).encode()).digest()
+    return ":".join("%02x" % b for b in (0x02,) + tuple(digest[:5]))   # locally administered, unicast
 UNTAGGED = None
 
 
@@ -656,7 +665,8 @@ def build_switch_l2(switch, model, cabled_ports, isls, priority):
     created = []
     for vid in model["vlans"]:
         bridge = "vlan%d" % vid
-        ip(switch, "link", "add", bridge, "type", "bridge", *(STP + ["priority", priority]))
+        ip(switch, "link", "add", bridge, "address", bridge_mac(switch, bridge), "type", "bridge",
+           *(STP + ["priority", priority]))
         created.append(bridge)
         svi = model["svis"].get(vid)
         if svi:
@@ -678,7 +688,8 @@ def build_switch_l2(switch, model, cabled_ports, isls, priority):
     if peerlink:
         # the session VLAN: a bridge over the members' sub-wires of that tag (STP: two parallel cables)
         session = peerlink["name"]
-        ip(switch, "link", "add", session, "type", "bridge", *(STP + ["priority", priority]))
+        ip(switch, "link", "add", session, "address", bridge_mac(switch, session), "type", "bridge",
+           *(STP + ["priority", priority]))
         created.append(session)
         for port in peerlink["ports"]:
             if peerlink["vlan"] not in cabled_ports.get(port, ()):

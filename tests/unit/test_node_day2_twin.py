@@ -11,10 +11,10 @@ only the stanzas that changed are touched; the rolling test, tests/unit/test_fab
 with every reload disruptive):
 
 * add_node.yml -e node=w3: ``--check --diff`` shows w3's ports, bond and neighbors on r1-leaf1 and r1-leaf2 and
-  changes nothing; the run changes exactly those two leaves, one after the other, touching only w3's bond there,
-  while a watcher sampling every 0.2 s sees no other node's bond lose even a member and none of their BGP sessions
-  leave Established; w3 racked and its speaker started, every session of the site (w3's included) is Established
-  and every node reaches every other;
+  changes nothing; the run changes exactly those two leaves, one after the other, touching only w3's bond there;
+  w3 racked and its speaker started, every session of the site (w3's included) is Established, and a watcher
+  sampling every 0.2 s from the racking of w3 until then sees no other node's bond lose even a member and none of
+  their BGP sessions leave Established; every node reaches every other;
 * remove_node.yml -e node=w3 (w3 marked ``state: removed``): the same on the way out: only its two leaves change,
   one at a time, the other nodes' bonds and sessions stay up, its ports are shut with their description kept, its
   neighbors gone; fabric.yml over the whole fabric afterwards changes nothing (site.yml is safe to re-run).
@@ -86,6 +86,7 @@ def site(tmp_path_factory):
 
 def test_add_node_changes_only_its_leaves_and_keeps_the_others_up(site):
     assert "swp3" not in open(os.path.join(STATE, "r1-leaf1", "interfaces")).read()
+    watch = watcher()                            # from racking w3 until its sessions are Established
     twin("add-node", "w3", "--var=site_twin_bgp_password=%s" % PASSWORD)
     inventory = [INVENTORY, overrides(site / "add.yml")]
     bundle = "netstack_bundle_dir=%s" % (site / "add")
@@ -99,23 +100,23 @@ def test_add_node_changes_only_its_leaves_and_keeps_the_others_up(site):
     assert "10.61.0.15" not in vtysh("r1-leaf1", "show running-config")
     assert sorted(recap(out)) == ["localhost", "r1-leaf1", "r1-leaf2"]
 
-    watch = watcher()
     rc, out = run_playbook("add_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric", **ENV)
-    seen = watched(watch)
     assert rc == 0, out[-4000:]
     assert sorted(recap(out)) == ["localhost", "r1-leaf1", "r1-leaf2"]     # no other switch is even contacted
     log = reloads()
     assert [r["switch"] for r in log] == ["r1-leaf1", "r1-leaf2"], log
     assert log[1]["start"] > log[0]["end"]                                # one of the pair at a time
     assert [r["touched"] for r in log] == [["bond5"], ["bond5"]], log    # w3's bond, nothing else
-    assert seen["down"] == [] and seen["detached"] == 0, seen              # no other bond lost even a member
-    assert seen["sessions_dropped"] == [] and seen["samples"] > 20, seen  # nor a BGP session
-    assert sorted(seen["watched_sessions"]) == ["cp1", "cp2", "w1", "w2"] and all(seen["watched_sessions"].values())
     running = vtysh("r1-leaf1", "show running-config")
     assert "neighbor 10.61.0.15 remote-as" in running
     twin("speakers", "--node", "w3")
     healthy()
-    assert TWIN.wait_established("r1-leaf2", "10.61.0.15") == "Established", vtysh("r1-leaf2", "show bgp summary")
+    for leaf in ("r1-leaf1", "r1-leaf2"):
+        assert TWIN.wait_established(leaf, "10.61.0.15") == "Established", vtysh(leaf, "show bgp summary")
+    seen = watched(watch)
+    assert seen["down"] == [] and seen["detached"] == 0, seen              # no other bond lost even a member
+    assert seen["sessions_dropped"] == [] and seen["samples"] > 20, (seen, TWIN.resets(seen))
+    assert sorted(seen["watched_sessions"]) == ["cp1", "cp2", "w1", "w2"] and all(seen["watched_sessions"].values())
 
     rc, out = run_playbook("add_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric", **ENV)
     assert rc == 0, out[-4000:]
@@ -144,7 +145,7 @@ def test_remove_node_shuts_its_ports_and_keeps_the_others_up(site):
     assert [r["switch"] for r in log] == ["r1-leaf1", "r1-leaf2"], log
     assert log[1]["start"] > log[0]["end"]
     assert [r["touched"] for r in log] == [["bond5"], ["bond5"]], log
-    assert seen["down"] == [] and seen["detached"] == 0 and seen["sessions_dropped"] == [], seen
+    assert seen["down"] == [] and seen["detached"] == 0 and seen["sessions_dropped"] == [], (seen, TWIN.resets(seen))
     for leaf in ("r1-leaf1", "r1-leaf2"):
         text = open(os.path.join(STATE, leaf, "interfaces")).read()
         stanza = text.split("iface swp3\n", 1)[1].split("\n\n", 1)[0]

@@ -81,6 +81,17 @@ class TwinSession:
         return dict((address, peer["state"]) for address, peer in json.loads(
             self.vtysh(host, "show bgp ipv4 unicast summary json") or "{}").get("peers", {}).items())
 
+    def resets(self, seen):
+        """``{node: {peer: why FRR last reset the session}}`` for the sessions a watcher saw dropped (the reason to
+        read when one did: BFD down, hold timer expired, peer closed)."""
+        out = {}
+        for drop in seen["sessions_dropped"]:
+            neighbors = json.loads(self.vtysh(drop["node"], "show bgp neighbors %s json" % drop["peer"]) or "{}")
+            peer = neighbors.get(drop["peer"], {})
+            why = [peer.get("lastResetDueTo"), peer.get("lastResetTimerMsecs")]
+            out.setdefault(drop["node"], {})[drop["peer"]] = why
+        return out
+
     def wait_established(self, host, address, timeout=60):
         """The state of the host's session with ``address`` once Established, or the last one seen after ``timeout``
         seconds. On a loaded machine a session that had just come up was seen Idle right after the site check passed
