@@ -50,6 +50,9 @@ NETPLAN_DIR = "/etc/netplan"
 # After cloud-init's 50-cloud-init.yaml: netplan merges by interface id and the later file's keys win.
 NETPLAN_PATH = NETPLAN_DIR + "/60-netstack.yaml"
 NETPLAN_PACKAGE = "netplan.io"
+# etcdctl on the control planes: replace_node.yml and remove_node.yml remove a control plane's etcd member with it
+# (kubeadm_bootstrap etcd_member.yml), and kubeadm ships no etcdctl (Debian and Ubuntu: etcd-client).
+ETCD_CLIENT_PACKAGE = "etcd-client"
 # Every node network file this collection may have written (either renderer): the prep role removes the
 # ones the plan no longer has (a VLAN taken out of the inventory, the other renderer's).
 NETWORK_PURGE = (NETWORKD_DIR + "/[0-9][0-9]-netstack-*.netdev", NETWORKD_DIR + "/[0-9][0-9]-netstack-*.network",
@@ -96,7 +99,8 @@ def plan_node(site, plan, host, init_host):
         "sysctls": sysctl_values,
         "sysctl_path": SYSCTL_PATH,
         "packages": sorted(set(OS_PACKAGES) | set(kubeadm["packages"])
-                           | ({NETPLAN_PACKAGE} if renderer == "netplan" else set())),
+                           | ({NETPLAN_PACKAGE} if renderer == "netplan" else set())
+                           | ({ETCD_CLIENT_PACKAGE} if control_plane else set())),
         "kubernetes_packages": ["%s=%s-*" % (name, cluster["kubernetes_version"]) for name in KUBERNETES_PACKAGES],
         "hold": list(KUBERNETES_PACKAGES),
         "apt": source,

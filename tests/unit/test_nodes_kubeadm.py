@@ -176,6 +176,11 @@ def test_os_preparation_data(small, bundle):
                        ("vm.swappiness", "1"), ("net.ipv6.conf.all.forwarding", "1")]:
         assert node["sysctls"][key] == value
     assert "containerd" in node["packages"] and "conntrack" in node["packages"]
+    # etcdctl where replace_node/remove_node run it (a control plane's etcd member), nowhere else
+    control_planes = [h for h, n in small["nodes"].items() if n["role"] == "control-plane"]
+    assert control_planes and "w1" not in control_planes
+    assert all("etcd-client" in small["nodes"][h]["kubeadm"]["packages"] for h in control_planes)
+    assert "etcd-client" not in node["packages"]
     assert node["kubernetes_packages"] == ["kubelet=1.33.5-*", "kubeadm=1.33.5-*", "kubectl=1.33.5-*"]
     config = bundle["nodes/w1/files/etc/containerd/config.toml"]
     assert "SystemdCgroup = true" in config and "version = 2" in config

@@ -29,7 +29,8 @@ TARBALL=$CACHE/bookworm-minbase.tar.zst
 DEBS=$CACHE/bookworm-debs
 NS_PREFIX=nsk$(printf '%s' "$WORK" | sha256sum | cut -c1-6)-
 # What the nodes install from Debian: python3 (Ansible bootstrap) and what kubeadm_prep installs.
-PACKAGES=(python3 python3-apt containerd runc conntrack socat ethtool iptables iproute2 kmod procps ca-certificates)
+PACKAGES=(python3 python3-apt containerd runc conntrack socat ethtool iptables iproute2 kmod procps ca-certificates
+          etcd-client)
 # Stand-in Kubernetes packages (the real ones come from pkgs.k8s.io or a site mirror).
 KUBE_VERSION=${NETSTACK_FAKE_KUBE_VERSION:-1.33.5-1.1}
 
