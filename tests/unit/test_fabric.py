@@ -179,6 +179,18 @@ def test_consistency_check_catches_a_switch_config_that_disagrees(example, key, 
     assert problems[0].path == "bgp.sessions.r2-leaf1~w2.%s" % reported
 
 
+def test_the_check_of_a_partial_fabric_still_catches_its_switches_disagreeing(example):
+    # add_node/remove_node plan only the node's switches: the check compares the node sessions towards them only
+    # (nothing is reported for the switches not planned), and still catches one of them disagreeing
+    partial = copy.deepcopy(example["fabric"])
+    partial["switches"] = {"r2-leaf1": partial["switches"]["r2-leaf1"]}
+    assert fabric.check_fabric(example, partial) == []
+    partial["switches"]["r2-leaf1"]["bgp"]["neighbors"][1]["hold_time"] = 30
+    assert [p.path for p in fabric.check_fabric(example, partial)] == ["bgp.sessions.r2-leaf1~w2.hold_time"]
+    del partial["switches"]["r2-leaf1"]["bgp"]["neighbors"][1]
+    assert [p.message for p in fabric.check_fabric(example, partial)] == ["configured on node 'w2' only"]
+
+
 def test_consistency_check_catches_a_wrong_neighbor_address_and_svi(example):
     broken = copy.deepcopy(example["fabric"])
     broken["switches"]["r1-leaf1"]["bgp"]["neighbors"][0]["address"] = "10.10.0.99"

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, netstack.baremetal contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""add_node.yml's node part (``--tags nodes``) for a kubeadm node, for real on a fake node (issue #14).
+"""add_node.yml's and add_rack.yml's node part (``--tags nodes``) for a kubeadm node, for real on a fake node (#14).
 
 The node is the kubeadm_nodes scenario's kind of fake node (molecule/kubeadm_nodes/files/fakenodes.sh): an overlay
 of a cached Debian bookworm minbase root in its own network namespace, entered with the community.general.chroot
@@ -18,6 +18,9 @@ the stand-in package's) keeps the join configuration it is given. The OS prepara
   ``kubeadm token create --print-join-command`` printed on cp1, which is the only call on cp1 besides the labels;
   the join configuration holding the token is removed afterwards;
 * a second run changes nothing: no new token, no second join.
+
+add_rack.yml runs the same roles in plays of its own (grouped from the rack's plan): the same test runs it with w2
+moved into a rack of its own (``r2``, with two switches of its own), ``-e rack=r2``.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -52,7 +55,29 @@ pytestmark = pytest.mark.skipif(
     reason="needs root, debootstrap, zstd and iproute2 (the fake kubeadm node)")
 
 
-def test_add_node_prepares_and_joins_a_kubeadm_node_once(tmp_path):
+def _move_w2_to_its_own_rack(inventory):
+    """w2 in rack r2 with two FRR switches of its own (tor3, tor4: an MLAG pair like r1's)."""
+    hosts_file = inventory / "hosts.yml"
+    hosts = yaml.safe_load(hosts_file.read_text())
+    children = hosts["all"]["children"]
+    w2 = children["netstack_nodes"]["children"]["netstack_workers"]["hosts"]["w2"]["netstack_node"]
+    w2.update(rack="r2", uplinks=[{"switch": "tor3", "port": "swp1", "nic": "eno1"},
+                                  {"switch": "tor4", "port": "swp1", "nic": "eno2"}])
+    w2["labels"] = {"topology.kubernetes.io/zone": "r2"}
+    children["netstack_switches"]["hosts"].update(
+        tor3={"netstack_switch": {"rack": "r2", "index": 1, "router_id": "10.255.0.3", "platform": "frr"}},
+        tor4={"netstack_switch": {"rack": "r2", "index": 2, "router_id": "10.255.0.4", "platform": "frr"}})
+    hosts_file.write_text(yaml.safe_dump(hosts))
+    fabric_file = inventory / "group_vars" / "all" / "fabric.yml"
+    fabric = yaml.safe_load(fabric_file.read_text())
+    fabric["netstack_fabric"]["racks"].append({"name": "r2", "index": 2, "mlag": {"domain_id": 2, "switches": [
+        {"switch": "tor3", "peer_link_ports": ["swp49", "swp50"], "keepalive_address": "192.168.50.13/24"},
+        {"switch": "tor4", "peer_link_ports": ["swp49", "swp50"], "keepalive_address": "192.168.50.14/24"}]}})
+    fabric_file.write_text(yaml.safe_dump(fabric))
+
+
+@pytest.mark.parametrize("playbook, target", [("add_node.yml", "node=w2"), ("add_rack.yml", "rack=r2")])
+def test_add_node_prepares_and_joins_a_kubeadm_node_once(tmp_path, playbook, target):
     if os.path.exists("/etc/kubernetes"):
         pytest.skip("this machine has /etc/kubernetes: cp1's stand-ins would meet a real control plane")
     work = tmp_path / "fakenodes"
@@ -61,6 +86,8 @@ def test_add_node_prepares_and_joins_a_kubeadm_node_once(tmp_path):
     inventory = tmp_path / "inventory"
     shutil.copytree(str(REPO / "molecule" / "kubeadm_nodes" / "inventory" / "group_vars"), str(inventory / "group_vars"))
     shutil.copy(str(REPO / "inventories" / "kubeadm-small" / "hosts.yml"), str(inventory / "hosts.yml"))
+    if playbook == "add_rack.yml":
+        _move_w2_to_its_own_rack(inventory)
     root = work / "nodes" / "w2" / "merged"
     hosts = {"cp1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
              "w2": {"ansible_connection": "community.general.chroot", "ansible_host": str(root),
@@ -85,7 +112,7 @@ def test_add_node_prepares_and_joins_a_kubeadm_node_once(tmp_path):
         (root / "usr" / "local" / "bin" / "kubeadm").chmod(0o755)
 
         def add(*extra):
-            return run_playbook("add_node.yml", [inventory, inventory / "local.yml"], "-e", "node=w2", "--tags",
+            return run_playbook(playbook, [inventory, inventory / "local.yml"], "-e", target, "--tags",
                                 "nodes", "-e", "netstack_bundle_dir=%s" % (tmp_path / "bundle"),
                                 "-e", "kubeadm_bootstrap_skip_kernel=false", *extra, **run_env)
 

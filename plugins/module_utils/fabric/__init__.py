@@ -56,8 +56,8 @@ def plan_fabric(site, plan, problems, only=None):
             continue
         if only is not None and host not in only:
             continue
-        config = model.switch_config(plan, host, ports_view,
-                                     listen_ranges=getattr(renderer, "LISTEN_RANGES", True), cabled=cabled)
+        config = model.switch_config(plan, host, ports_view, cabled,
+                                     listen_ranges=getattr(renderer, "LISTEN_RANGES", True))
         config["network_os"] = renderer.NETWORK_OS
         config["secrets"] = model.secret_refs(config)
         switches[host] = config

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The platform-neutral structured configuration of every top-of-rack switch.
 
-``switch_config(plan, host, node_ports)`` turns the plan (VLANs with the
+``switch_config(plan, host, node_ports, cabled)`` turns the plan (VLANs with the
 switch's SVI address and the shared gateway, the node uplinks, the BGP
 switch view and routing policy) into one dict per switch.  The platform
 renderers (``eos``, ``nxos``, ``junos``, ``sonic``, ``frr``) only translate
@@ -109,13 +109,12 @@ def nodes_by_switch(plan, ports_view):
 
 
 def _ports(plan, host, ports_view, cabled):
+    """``cabled``: the active nodes with an uplink to ``host`` (``nodes_by_switch``)."""
     ports = []
     lags = []
     for node_host in cabled:
         view = ports_view[node_host]
         mine = [u for u in view["uplinks"] if u["switch"] == host]
-        if not mine:
-            continue
         l2 = _l2(view)
         for uplink in mine:
             ports.append({
@@ -256,17 +255,15 @@ def _mlag(plan, host, lags):
     }
 
 
-def switch_config(plan, host, ports_view, listen_ranges=True, cabled=None):
+def switch_config(plan, host, ports_view, cabled, listen_ranges=True):
     """The structured configuration of switch ``host`` (see the module docstring).
 
-    ``listen_ranges``: whether the platform can use BGP listen ranges; without
-    them a switch gets one neighbor per node even when the inventory asks for
-    dynamic neighbors. ``cabled``: ``nodes_by_switch`` when the caller plans
-    several switches (computed here otherwise).
+    ``cabled``: ``nodes_by_switch(plan, ports_view)``, computed once by the
+    caller for every switch it plans. ``listen_ranges``: whether the platform
+    can use BGP listen ranges; without them a switch gets one neighbor per node
+    even when the inventory asks for dynamic neighbors.
     """
     switch = plan["switches"][host]
-    if cabled is None:
-        cabled = nodes_by_switch(plan, ports_view)
     ports, lags = _ports(plan, host, ports_view, cabled.get(host, []))
     bgp = _bgp(plan, host, listen_ranges)
     prefix_lists, route_maps = _policy(plan["bgp"]["policy"]) if bgp else ([], [])
