@@ -131,19 +131,13 @@ def _start_daemons(host, bfd, only=None):
 
 def start_daemons(namespace, directory, daemons):
     """Start FRR ``daemons`` in ``namespace``, their config, pid files and vty sockets in ``directory`` (a missing
-    config starts empty), and wait for their vty sockets.
-
-    At the highest CPU priority (nice -20): BFD declares a session down after 900 ms without a packet. In a
-    ``make test`` on this 2-core machine (the twin tests' own watchers and package installs in fake nodes running
-    beside), the day-2 twin test saw nodes of both racks reset sessions with "BFD down received" while nothing of
-    the test touched them; starved daemons are the likely cause (not proven: the failure was not reproduced)."""
+    config starts empty), and wait for their vty sockets."""
     for daemon in daemons:
         conf = os.path.join(directory, "%s.conf" % daemon)
         if not os.path.exists(conf):
             open(conf, "w").close()
         shutil.chown(conf, "frr", "frr")
-        argv = ["ip", "netns", "exec", namespace, "nice", "-n", "-20", os.path.join(FRR, daemon), "-d", "-u", "frr",
-                "-g", "frr",
+        argv = ["ip", "netns", "exec", namespace, os.path.join(FRR, daemon), "-d", "-u", "frr", "-g", "frr",
                 "-f", conf, "-i", os.path.join(directory, "%s.pid" % daemon),
                 "--vty_socket", directory, "-P", "0"]
         argv += ["-z", os.path.join(directory, "zserv.api")]

@@ -12,9 +12,9 @@ with every reload disruptive):
 
 * add_node.yml -e node=w3: ``--check --diff`` shows w3's ports, bond and neighbors on r1-leaf1 and r1-leaf2 and
   changes nothing; the run changes exactly those two leaves, one after the other, touching only w3's bond there;
-  w3 racked and its speaker started, every session of the site (w3's included) is Established, and a watcher
-  sampling every 0.2 s from the racking of w3 until then sees no other node's bond lose even a member and none of
-  their BGP sessions leave Established; every node reaches every other;
+  a watcher sampling every 0.2 s from the racking of w3 until its speaker's sessions with both leaves are
+  Established sees no other node's bond lose even a member and none of their BGP sessions leave Established; then
+  every session of the site is Established and every node reaches every other;
 * remove_node.yml -e node=w3 (w3 marked ``state: removed``): the same on the way out: only its two leaves change,
   one at a time, the other nodes' bonds and sessions stay up, its ports are shut with their description kept, its
   neighbors gone; fabric.yml over the whole fabric afterwards changes nothing (site.yml is safe to re-run).
@@ -110,13 +110,13 @@ def test_add_node_changes_only_its_leaves_and_keeps_the_others_up(site):
     running = vtysh("r1-leaf1", "show running-config")
     assert "neighbor 10.61.0.15 remote-as" in running
     twin("speakers", "--node", "w3")
-    healthy()
     for leaf in ("r1-leaf1", "r1-leaf2"):
         assert TWIN.wait_established(leaf, "10.61.0.15") == "Established", vtysh(leaf, "show bgp summary")
     seen = watched(watch)
     assert seen["down"] == [] and seen["detached"] == 0, seen              # no other bond lost even a member
     assert seen["sessions_dropped"] == [] and seen["samples"] > 20, (seen, TWIN.resets(seen))
     assert sorted(seen["watched_sessions"]) == ["cp1", "cp2", "w1", "w2"] and all(seen["watched_sessions"].values())
+    healthy()
 
     rc, out = run_playbook("add_node.yml", inventory, "-e", "node=w3", "-e", bundle, "--tags", "fabric", **ENV)
     assert rc == 0, out[-4000:]

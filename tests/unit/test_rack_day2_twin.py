@@ -15,9 +15,10 @@ Then add_rack.yml -e rack=r2, fabric part (``--tags fabric``, apply mode; each l
 * the run contacts r2-leaf1 and r2-leaf2 only (the plan finds no other switch whose configuration the rack changes),
   one after the other, each configured from its rendered files (its interfaces file is the bundle's, every neighbor
   of its rendered frr.conf is in its running configuration);
-* r2's speakers started, every session of the site is Established and every node reaches every other
-  (``site_twin.py check``), and a watcher sampling every 0.2 s from the playbook's start until then sees no bond of
-  r1's nodes lose even a member and none of their BGP sessions leave Established; a second run changes nothing.
+* r2's speakers started: a watcher sampling every 0.2 s from the playbook's start until their sessions are
+  Established sees no bond of r1's nodes lose even a member and none of their BGP sessions leave Established; then
+  every session of the site is Established and every node reaches every other (``site_twin.py check``); a second
+  run changes nothing.
 
 Needs root, iproute2 and FRR (skipped otherwise); takes about four minutes.
 """
@@ -141,13 +142,16 @@ def test_add_rack_configures_its_switches_and_keeps_the_other_rack_up(site):
         "%s.%s" % (s, ext) for s in RACK_SWITCHES for ext in ("frr.conf", "interfaces", "yml"))
 
     TWIN.run("speakers", *["--node=%s" % n for n in NEW_NODES])
-    TWIN.healthy()
     for switch in RACK_SWITCHES:
-        assert TWIN.peers(switch) == dict((address, "Established") for address in NEW_NODES.values())
+        for address in NEW_NODES.values():
+            assert TWIN.wait_established(switch, address) == "Established", TWIN.vtysh(switch, "show bgp summary")
     seen = TWIN.watched(watch)                     # from the playbook's start until the new rack's sessions are up
     assert seen["down"] == [] and seen["detached"] == 0, seen              # r1's bonds never lost a member
     assert seen["sessions_dropped"] == [] and seen["samples"] > 20, (seen, TWIN.resets(seen))
     assert sorted(seen["watched_sessions"]) == sorted(OLD_NODES) and all(seen["watched_sessions"].values()), seen
+    TWIN.healthy()
+    for switch in RACK_SWITCHES:
+        assert TWIN.peers(switch) == dict((address, "Established") for address in NEW_NODES.values())
 
     TWIN.clear_reloads()
     rc, out = run_playbook("add_rack.yml", inventory, *args, **TWIN.env)
