@@ -74,15 +74,15 @@ PREFIX = os.environ.get("NETSTACK_SITE_TWIN_PREFIX", "nss-")
 # STP timers (centiseconds): the kernel minimums, so a port forwards 4 s after it comes up.
 STP = ["stp_state", "1", "forward_delay", "200", "hello_time", "100", "max_age", "600"]
 NODE_BRIDGE_PRIORITY = 61440   # a node's bond never becomes the root or a transit bridge
+UNTAGGED = None
 
 
 def bridge_mac(switch, bridge):
     """A switch's fixed MAC for one of its bridges, as a switch's system MAC is. A Linux bridge left alone takes the
-    lowest MAC of its ports and changes it when a port with a lower one joins or its owner leaves (a node racked or
-    taken out): the SVI's MAC then moves under the nodes' ARP caches, and their BGP sessions over it expire."""
+    lowest MAC of its ports and changes it when a port with a lower one joins or its owner leaves (seen when a node
+    was racked or taken out), which a switch's SVI never does."""
     digest = hashlib.sha256(("%s/%s" % (switch, bridge)).encode()).digest()
     return ":".join("%02x" % b for b in (0x02,) + tuple(digest[:5]))   # locally administered, unicast
-UNTAGGED = None
 
 
 class Refused(Exception):
