@@ -85,11 +85,11 @@ class TwinSession:
         """``{node: {peer: why FRR last reset the session}}`` for the sessions a watcher saw dropped (the reason to
         read when one did: BFD down, hold timer expired, peer closed)."""
         out = {}
-        for drop in seen["sessions_dropped"]:
-            neighbors = json.loads(self.vtysh(drop["node"], "show bgp neighbors %s json" % drop["peer"]) or "{}")
-            peer = neighbors.get(drop["peer"], {})
-            why = [peer.get("lastResetDueTo"), peer.get("lastResetTimerMsecs")]
-            out.setdefault(drop["node"], {})[drop["peer"]] = why
+        # one read per session: the watcher lists a dropped session once per sample it was seen down
+        for node, address in sorted({(drop["node"], drop["peer"]) for drop in seen["sessions_dropped"]}):
+            neighbors = json.loads(self.vtysh(node, "show bgp neighbors %s json" % address) or "{}")
+            peer = neighbors.get(address, {})
+            out.setdefault(node, {})[address] = [peer.get("lastResetDueTo"), peer.get("lastResetTimerMsecs")]
         return out
 
     def wait_established(self, host, address, timeout=60):
